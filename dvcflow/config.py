@@ -1,0 +1,149 @@
+"""`[tool.dvcflow]` in the repository's pyproject.toml: rule selection and per-family options.
+
+Unknown keys and wrong types are errors naming the key (exit 2), so a typo never silently
+turns a check off.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dvcflow.errors import DvcflowError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "pyproject.toml"
+
+Validator = Callable[[Any], bool]
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _one_of(*choices: str) -> Validator:
+    return lambda value: value in choices
+
+
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _boolean(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Option:
+    default: Any
+    valid: Validator
+    expected: str
+
+
+TOP_LEVEL: dict[str, Option] = {
+    "select": Option(None, _str_list, "a list of rule codes or prefixes"),
+    "ignore": Option([], _str_list, "a list of rule codes or prefixes"),
+    "max-file-size-mb": Option(20, _positive_number, "a positive number"),
+}
+
+# Options of each rule family, as `[tool.dvcflow.<section>]`.
+SECTIONS: dict[str, dict[str, Option]] = {
+    "deps": {
+        "imports": Option(
+            "transitive", _one_of("transitive", "direct", "off"), '"transitive", "direct" or "off"'
+        ),
+    },
+    "stale": {
+        "ignore-stages": Option([], _str_list, "a list of stage names"),
+    },
+    "pin": {
+        "packages": Option(["dvc"], _str_list, "a list of package names"),
+    },
+    "mlflow": {
+        "tracking-uri": Option(None, _string, "a string"),
+        "experiments": Option([], _str_list, "a list of experiment names"),
+        "match": Option(
+            "parent-commit",
+            _one_of("parent-commit", "since-parent"),
+            '"parent-commit" or "since-parent"',
+        ),
+        "timeout": Option(2.0, _positive_number, "a number of seconds"),
+        "enabled": Option(True, _boolean, "true or false"),
+    },
+}
+
+
+@dataclass
+class Config:
+    path: str | None = None  # where it was read from, for messages
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    max_file_size_mb: float = 20
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def option(self, section: str, key: str) -> Any:
+        values = self.sections.get(section, {})
+        return values[key] if key in values else SECTIONS[section][key].default
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", 0)
+        raise DvcflowError(f"invalid TOML: {str(exc).split(' (at')[0]}", CONFIG_FILE, line) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DvcflowError(f"cannot read: {exc}", CONFIG_FILE) from exc
+    table = data.get("tool", {}).get("dvcflow", {})
+    if not isinstance(table, dict):
+        raise DvcflowError("[tool.dvcflow] must be a table", CONFIG_FILE)
+    return _parse(table)
+
+
+def _check(where: str, key: str, option: Option, value: Any) -> Any:
+    if not option.valid(value):
+        raise DvcflowError(f"{where}.{key} must be {option.expected}, got {value!r}", CONFIG_FILE)
+    return value
+
+
+def _parse(table: dict[str, Any]) -> Config:
+    config = Config(path=CONFIG_FILE)
+    for key, value in table.items():
+        if key in SECTIONS:
+            config.sections[key] = _parse_section(key, value)
+        elif key in TOP_LEVEL:
+            _check("tool.dvcflow", key, TOP_LEVEL[key], value)
+        else:
+            known = ", ".join(sorted([*TOP_LEVEL, *SECTIONS]))
+            raise DvcflowError(f"unknown key tool.dvcflow.{key} (known: {known})", CONFIG_FILE)
+    config.select = table.get("select")
+    config.ignore = list(table.get("ignore", []))
+    config.max_file_size_mb = table.get("max-file-size-mb", 20)
+    return config
+
+
+def _parse_section(name: str, value: Any) -> dict[str, Any]:
+    where = f"tool.dvcflow.{name}"
+    if not isinstance(value, dict):
+        raise DvcflowError(f"[{where}] must be a table", CONFIG_FILE)
+    options = SECTIONS[name]
+    for key, item in value.items():
+        if key not in options:
+            known = ", ".join(sorted(options))
+            raise DvcflowError(f"unknown key {where}.{key} (known: {known})", CONFIG_FILE)
+        _check(where, key, options[key], item)
+    return dict(value)

@@ -1,0 +1,80 @@
+"""Everything a rule may read, loaded once and lazily: views, projects, pipelines, scope."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from dvcflow.config import Config, load_config
+from dvcflow.gitrepo import GitRepo
+from dvcflow.pipeline import Pipeline, Stage, load_pipeline
+from dvcflow.projects import ProjectMap, discover_projects, pipeline_files
+from dvcflow.snapshot import Snapshot, StagedSnapshot, View, WorkspaceSnapshot
+
+
+class Context:
+    """One run's view of the repository.
+
+    `all_files` is the CI mode (`--all`): every stage and file is in scope. Otherwise file-scoped
+    findings are limited to what the commit being made touches (`changed`).
+    """
+
+    def __init__(self, repo: GitRepo, config: Config, *, all_files: bool) -> None:
+        self.repo = repo
+        self.root: Path = repo.root
+        self.config = config
+        self.all_files = all_files
+        self._pipelines: dict[View, list[Pipeline]] = {}
+        self._projects: dict[View, ProjectMap] = {}
+
+    @classmethod
+    def from_cwd(cls, cwd: Path | str = ".", *, all_files: bool = False) -> Context:
+        repo = GitRepo.discover(cwd)
+        return cls(repo, load_config(repo.root), all_files=all_files)
+
+    @cached_property
+    def staged(self) -> Snapshot:
+        return StagedSnapshot(self.repo, self._max_bytes)
+
+    @cached_property
+    def workspace(self) -> Snapshot:
+        return WorkspaceSnapshot(self.repo, self._max_bytes)
+
+    @property
+    def _max_bytes(self) -> int:
+        return int(self.config.max_file_size_mb * 1024 * 1024)
+
+    def snapshot(self, view: View) -> Snapshot:
+        return self.staged if view == "staged" else self.workspace
+
+    @cached_property
+    def changed(self) -> frozenset[str]:
+        """Paths the commit being made adds, modifies or deletes (empty under --all)."""
+        return frozenset() if self.all_files else frozenset(self.repo.staged_changes())
+
+    def touches(self, *paths: str) -> bool:
+        """Whether any of these repo-relative paths is part of the commit (always under --all)."""
+        return self.all_files or any(p in self.changed for p in paths)
+
+    def projects(self, view: View = "staged") -> ProjectMap:
+        if view not in self._projects:
+            self._projects[view] = discover_projects(self.snapshot(view))
+        return self._projects[view]
+
+    def pipelines(self, view: View = "staged") -> list[Pipeline]:
+        if view not in self._pipelines:
+            snapshot = self.snapshot(view)
+            self._pipelines[view] = [
+                load_pipeline(snapshot, project, path)
+                for project, path in pipeline_files(snapshot, self.projects(view))
+            ]
+        return self._pipelines[view]
+
+    def stages(self, view: View = "staged") -> list[Stage]:
+        return [stage for pipeline in self.pipelines(view) for stage in pipeline.stages]
+
+    def option(self, section: str, key: str) -> object:
+        return self.config.option(section, key)
+
+    def close(self) -> None:
+        self.repo.close()

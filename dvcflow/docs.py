@@ -1,0 +1,56 @@
+"""Documentation generated from the rules' docstrings (the README's rule table).
+
+`python -m dvcflow.docs` rewrites the table in README.md; a test keeps the two in sync.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dvcflow.rules import RULES, Rule
+
+START, END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+HOOK_IDS = {
+    "DVF1": "dvcflow-deps",
+    "DVF2": "dvcflow-stale",
+    "DVF3": "dvcflow-lock",
+    "DVF4": "dvcflow-pin",
+}
+
+
+def summary(rule: Rule) -> str:
+    """The first docstring line without its `DVFNNN name:` prefix."""
+    first = (rule.__doc__ or "").strip().splitlines()[0]
+    return first.split(": ", 1)[-1].strip()
+
+
+def rules_table() -> str:
+    rows = [
+        "| code | name | hook id | severity | default | what it reports |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rule in RULES:
+        default = "on" if rule.DEFAULT_ENABLED else "off"
+        hook = HOOK_IDS.get(rule.CODE[:4], "dvcflow-check")
+        rows.append(
+            f"| {rule.CODE} | {rule.NAME} | `{hook}` | {rule.SEVERITY} | {default} | "
+            f"{summary(rule)} |"
+        )
+    return "\n".join(rows)
+
+
+def render_readme(text: str) -> str:
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{rules_table()}\n{END}{tail}"
+
+
+def main() -> int:
+    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Runs the selected rules over a context: selection, inline suppression, ordering, fixes."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dvcflow.context import Context
+from dvcflow.diagnostics import Diagnostic
+from dvcflow.errors import DvcflowError
+from dvcflow.rules import RULES, Rule
+
+_SUPPRESSION = re.compile(r"#\s*dvcflow:\s*ignore(?:\[(?P<codes>[A-Za-z0-9,\s]+)\])?")
+
+
+def _matches(code: str, patterns: Iterable[str]) -> bool:
+    return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
+
+
+def validate_patterns(patterns: Iterable[str], option: str) -> None:
+    """Every code or prefix must name at least one rule (`DVF1`, `DVF105`, `ALL`)."""
+    codes = [r.CODE for r in RULES] + [f"DVF{n}" for n in range(1, 5)]
+    for pattern in patterns:
+        wanted = pattern.strip().upper()
+        if wanted in ("ALL", "DVF"):
+            continue
+        if not any(code.startswith(wanted) or wanted.startswith(code) for code in codes):
+            raise DvcflowError(f"{option}: unknown rule code or prefix '{pattern}'")
+
+
+def select_rules(select: list[str] | None, ignore: list[str]) -> list[Rule]:
+    chosen: list[Rule] = []
+    for rule in RULES:
+        if select is None:
+            enabled = rule.DEFAULT_ENABLED
+        elif any(p.strip().upper() in ("ALL", "DVF") for p in select):
+            enabled = rule.DEFAULT_ENABLED or rule.CODE in {p.strip().upper() for p in select}
+        else:
+            # A rule that is off by default is only turned on by its full code.
+            enabled = rule.CODE in {p.strip().upper() for p in select} or (
+                rule.DEFAULT_ENABLED and _matches(rule.CODE, select)
+            )
+        if enabled and not _matches(rule.CODE, ignore):
+            chosen.append(rule)
+    return chosen
+
+
+def run_rules(ctx: Context, rules: list[Rule]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for rule in rules:
+        found.extend(rule.check(ctx))
+    return sorted(set(d for d in found if not _suppressed(ctx, d)))
+
+
+def _suppressed(ctx: Context, diagnostic: Diagnostic) -> bool:
+    lines = [diagnostic.line]
+    if diagnostic.stage is not None:
+        lines.extend(_stage_lines(ctx, diagnostic.path, diagnostic.stage))
+    for line in lines:
+        text = _line_text(ctx, diagnostic.path, line)
+        match = _SUPPRESSION.search(text) if text else None
+        if match and (not match["codes"] or _matches(diagnostic.code, match["codes"].split(","))):
+            return True
+    return False
+
+
+def _stage_lines(ctx: Context, path: str, address: str) -> Iterator[int]:
+    """The line of the stage's definition key (`train:` for `train@us` or `sub/dvc.yaml:train`)."""
+    definition = address.rsplit(":", 1)[-1].split("@", 1)[0]
+    for pipeline in ctx.pipelines("staged"):
+        if pipeline.path == path:
+            yield pipeline.position(("stages", definition))[0]
+
+
+def _line_text(ctx: Context, path: str, line: int) -> str:
+    if line <= 0:
+        return ""
+    for snapshot in (ctx.staged, ctx.workspace):
+        if snapshot.is_file(path):
+            try:
+                lines = snapshot.read_text(path).splitlines()
+            except DvcflowError:
+                return ""
+            return lines[line - 1] if line <= len(lines) else ""
+    return ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A whole-file replacement a rule's `fix()` proposes; written atomically."""
+
+    path: str  # repo-relative
+    content: str
+    summary: str
+
+
+def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:
+    applied: list[Edit] = []
+    for edit in edits:
+        atomic_write(root / edit.path, edit.content.encode("utf-8"))
+        applied.append(edit)
+    return applied
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, keep the mode, then rename over."""
+    mode = path.stat().st_mode if path.exists() else 0o644
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".dvcflow")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,209 @@
+"""Plain `git` plumbing: the repository root, the index, staged changes and blobs.
+
+GitPython costs about 0.1 s to import and a process per call for what is needed here; three
+plumbing commands and one long-lived `git cat-file --batch` read everything a run needs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dvcflow.errors import DvcflowError, NotAGitRepository
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+SYMLINK_MODE = "120000"
+GITLINK_MODE = "160000"
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Never take locks a concurrent `git commit` holds, never page, never prompt.
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    env.pop("GIT_PAGER", None)
+    return env
+
+
+def run_git(args: list[str], cwd: Path | str, *, check: bool = True) -> bytes:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, env=_git_env(), check=False
+        )
+    except FileNotFoundError as exc:
+        raise DvcflowError("git is not installed or not on PATH") from exc
+    if check and proc.returncode != 0:
+        message = _decode(proc.stderr).strip().splitlines()
+        raise DvcflowError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
+    return proc.stdout
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    mode: str
+    sha: str
+    stage: int  # 0 normally; 1-3 while a merge conflict is unresolved
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.mode == SYMLINK_MODE
+
+    @property
+    def is_submodule(self) -> bool:
+        return self.mode == GITLINK_MODE
+
+
+class BlobTooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class BlobReader:
+    """One `git cat-file --batch` process for all blobs of a run."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self._root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=_git_env(),
+            )
+        return self._proc
+
+    def header(self, sha: str) -> int:
+        """Ask for a blob and return its size; the caller must then consume exactly that."""
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(sha.encode() + b"\n")
+        proc.stdin.flush()
+        fields = proc.stdout.readline().split()
+        if len(fields) != 3:
+            raise DvcflowError(f"git object {sha} is missing from the repository")
+        return int(fields[2])
+
+    def read(self, sha: str, max_bytes: int | None = None) -> bytes:
+        """The blob's bytes; raises BlobTooLarge (after draining it) past max_bytes."""
+        size = self.header(sha)
+        assert self._proc is not None and self._proc.stdout is not None
+        if max_bytes is not None and size > max_bytes:
+            for _ in self._chunks(size):
+                pass
+            raise BlobTooLarge(size)
+        data = self._proc.stdout.read(size)
+        self._proc.stdout.read(1)  # the newline after each object
+        return data
+
+    def _chunks(self, size: int, chunk_size: int = 1 << 20) -> Iterable[bytes]:
+        assert self._proc is not None and self._proc.stdout is not None
+        remaining = size
+        while remaining:
+            chunk = self._proc.stdout.read(min(chunk_size, remaining))
+            remaining -= len(chunk)
+            yield chunk
+        self._proc.stdout.read(1)
+
+    def stream(self, sha: str) -> Iterable[bytes]:
+        """Yield a blob in chunks, so a 1 GB file never sits in memory whole.
+
+        The generator must be consumed to the end before the next blob is asked for.
+        """
+        yield from self._chunks(self.header(sha))
+
+    def close(self) -> None:
+        if self._proc is not None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+            self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
+
+
+class GitRepo:
+    """A Git work tree, found from any folder inside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.blobs = BlobReader(root)
+        self._index: dict[str, IndexEntry] | None = None
+        self._conflicts: set[str] = set()
+        self._has_head: bool | None = None
+
+    @classmethod
+    def discover(cls, start: Path | str = ".") -> GitRepo:
+        try:
+            proc = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=start,
+                capture_output=True,
+                env=_git_env(),
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise DvcflowError("git is not installed or not on PATH") from exc
+        except NotADirectoryError as exc:
+            raise NotAGitRepository(f"{start} is not a folder") from exc
+        top = _decode(proc.stdout).strip()
+        if proc.returncode != 0 or not top:
+            raise NotAGitRepository(
+                f"{Path(start).resolve()} is not inside a Git work tree "
+                "(run dvcflow from a clone, or `git init` first)"
+            )
+        return cls(Path(top))
+
+    @property
+    def has_head(self) -> bool:
+        if self._has_head is None:
+            out = run_git(["rev-parse", "--verify", "-q", "HEAD"], self.root, check=False)
+            self._has_head = bool(out.strip())
+        return self._has_head
+
+    def index(self) -> dict[str, IndexEntry]:
+        """Every path in the index (what the next commit contains), keyed by posix path."""
+        if self._index is None:
+            entries: dict[str, IndexEntry] = {}
+            for record in run_git(["ls-files", "-s", "-z"], self.root).split(b"\0"):
+                if not record:
+                    continue
+                meta, _, raw_path = record.partition(b"\t")
+                mode, sha, stage = _decode(meta).split()
+                path = _decode(raw_path)
+                if stage != "0":
+                    self._conflicts.add(path)
+                    if path in entries:
+                        continue
+                entries[path] = IndexEntry(mode, sha, int(stage))
+            self._index = entries
+        return self._index
+
+    def conflicted(self) -> set[str]:
+        self.index()
+        return self._conflicts
+
+    def staged_changes(self) -> set[str]:
+        """Paths the commit being made adds, modifies or deletes."""
+        base = "HEAD" if self.has_head else EMPTY_TREE
+        out = run_git(["diff", "--cached", "--name-only", "-z", "--no-renames", base], self.root)
+        return {_decode(p) for p in out.split(b"\0") if p}
+
+    def workspace_files(self) -> list[str]:
+        """Tracked and untracked, not ignored, files of the work tree."""
+        out = run_git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], self.root)
+        return sorted({_decode(p) for p in out.split(b"\0") if p})
+
+    def close(self) -> None:
+        self.blobs.close()

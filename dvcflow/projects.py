@@ -1,0 +1,98 @@
+"""DVC projects inside a Git repository, their `.dvcignore` rules and their dvc.yaml files.
+
+A project is a folder holding `.dvc/config` (`dvc init`, or `dvc init --subdir` below the Git
+root). Each dvc.yaml belongs to the innermost project above it, as DVC sees it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pathspec
+
+from dvcflow.errors import DvcflowError
+from dvcflow.snapshot import Snapshot, is_within
+
+
+@dataclass
+class DvcProject:
+    root: str  # repo-relative posix folder; "" for the Git root
+    ignore_files: dict[str, pathspec.PathSpec[Any]] = field(default_factory=dict)
+
+    def relative(self, path: str) -> str:
+        """A repo-relative path as seen from the project's root (how DVC prints it)."""
+        return posixpath.relpath(path, self.root) if self.root else path
+
+    def command(self, shell: str) -> str:
+        """A command to run from the repository root: DVC must run inside its project."""
+        return f"cd {shlex.quote(self.root)} && {shell}" if self.root else shell
+
+    def contains(self, path: str) -> bool:
+        return is_within(path, self.root)
+
+    def is_ignored(self, path: str) -> bool:
+        """`.dvcignore` (gitignore syntax, one file per folder, like DVC's DvcIgnoreFilter)."""
+        for folder, spec in self.ignore_files.items():
+            if is_within(path, folder) and path != folder:
+                rel = posixpath.relpath(path, folder) if folder else path
+                if spec.match_file(rel):
+                    return True
+        return False
+
+
+@dataclass
+class ProjectMap:
+    projects: list[DvcProject]
+
+    @cached_property
+    def _by_depth(self) -> list[DvcProject]:
+        return sorted(self.projects, key=lambda p: p.root.count("/") + bool(p.root), reverse=True)
+
+    def owner(self, path: str) -> DvcProject | None:
+        """The innermost project a path belongs to, or None outside every project."""
+        return next((p for p in self._by_depth if p.contains(path)), None)
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec[Any]:
+    """`.dvcignore` uses gitignore syntax; pathspec renamed the pattern factory in 0.12."""
+    try:
+        return pathspec.PathSpec.from_lines("gitignore", lines)
+    except KeyError:  # pragma: no cover - older pathspec
+        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def discover_projects(snapshot: Snapshot) -> ProjectMap:
+    roots = sorted(
+        posixpath.dirname(posixpath.dirname(path))
+        for path in snapshot.files_named("config")
+        if posixpath.basename(posixpath.dirname(path)) == ".dvc"
+    )
+    if snapshot.is_dir(".dvc") and "" not in roots:
+        roots.insert(0, "")
+    projects = [DvcProject(root) for root in roots]
+    project_map = ProjectMap(projects)
+    for path in snapshot.files_named(".dvcignore"):
+        owner = project_map.owner(path)
+        if owner is None:
+            continue
+        try:
+            lines = snapshot.read_text(path).splitlines()
+        except DvcflowError:  # an unreadable .dvcignore ignores nothing
+            continue
+        owner.ignore_files[posixpath.dirname(path)] = _gitignore_spec(lines)
+    return project_map
+
+
+def pipeline_files(snapshot: Snapshot, project_map: ProjectMap) -> list[tuple[DvcProject, str]]:
+    """Every dvc.yaml DVC would collect: inside a project, not under .dvc/, not .dvcignored."""
+    found: list[tuple[DvcProject, str]] = []
+    for path in snapshot.files_named("dvc.yaml"):
+        project = project_map.owner(path)
+        if project is None or "/.dvc/" in f"/{path}" or project.is_ignored(path):
+            continue
+        found.append((project, path))
+    return found

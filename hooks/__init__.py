@@ -1,0 +1,1 @@
+"""Entry points called by pre-commit, git and CI. Thin: parse, build the context, report, exit."""

@@ -1,0 +1,143 @@
+"""`dvcflow-check`: run the rules on the commit being made (or the whole repository with --all)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+from dvcflow.rules import Rule, by_code
+
+from dvcflow import __version__
+from dvcflow.context import Context
+from dvcflow.diagnostics import Diagnostic
+from dvcflow.engine import Edit, apply_edits, run_rules, select_rules, validate_patterns
+from dvcflow.errors import DvcflowError
+from dvcflow.reporters import FORMATS, report
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--all",
+    "all_files",
+    is_flag=True,
+    help="Check the whole repository (CI), not only what the commit touches.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Comma-separated rule codes or prefixes to run (e.g. DVF1,DVF301).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="CODES",
+    help="Comma-separated rule codes or prefixes to skip.",
+)
+@click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--fix", is_flag=True, help="Apply the safe fixes rules offer, then report the rest.")
+@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.version_option(__version__, prog_name="dvcflow-check")
+@click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
+def cli(
+    all_files: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    output_format: str,
+    fix: bool,
+    explain: str | None,
+    filenames: tuple[str, ...],
+) -> int:
+    """Check that DVC pipelines, dvc.lock, params and pins are consistent.
+
+    Exit status: 0 no errors, 1 findings, 2 usage, configuration or unreadable input.
+    FILENAMES (as pre-commit passes them) are accepted and ignored: the commit is read from
+    the Git index.
+    """
+    if explain:
+        return _explain(explain)
+    try:
+        return _check(all_files, _split(select) or None, _split(ignore), output_format, fix)
+    except DvcflowError as exc:
+        click.echo(f"dvcflow: error: {exc}", err=True)
+        return EXIT_ERROR
+
+
+def _explain(code: str) -> int:
+    rule = by_code(code)
+    if rule is None:
+        click.echo(f"dvcflow: error: unknown rule code '{code}'", err=True)
+        return EXIT_ERROR
+    click.echo((rule.__doc__ or "").strip())
+    return EXIT_CLEAN
+
+
+def _rules(ctx: Context, select: list[str] | None, ignore: list[str]) -> list[Rule]:
+    validate_patterns(select or [], "--select")
+    validate_patterns(ignore, "--ignore")
+    validate_patterns(ctx.config.select or [], "tool.dvcflow.select")
+    validate_patterns(ctx.config.ignore, "tool.dvcflow.ignore")
+    return select_rules(
+        select if select is not None else ctx.config.select, [*ctx.config.ignore, *ignore]
+    )
+
+
+def _check(
+    all_files: bool, select: list[str] | None, ignore: list[str], output_format: str, fix: bool
+) -> int:
+    ctx = Context.from_cwd(all_files=all_files)
+    try:
+        rules = _rules(ctx, select, ignore)
+        diagnostics = run_rules(ctx, rules)
+        if fix:
+            edits = [e for rule in rules for e in _fixes(rule, ctx, diagnostics)]
+            for edit in apply_edits(ctx.root, edits):
+                click.echo(f"dvcflow: fixed {edit.path}: {edit.summary}", err=True)
+            if edits:
+                ctx.close()
+                ctx = Context.from_cwd(all_files=all_files)
+                diagnostics = run_rules(ctx, rules)
+    finally:
+        ctx.close()
+    report(diagnostics, output_format, sys.stdout)
+    return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _fixes(rule: Rule, ctx: Context, diagnostics: list[Diagnostic]) -> list[Edit]:
+    fixer = getattr(rule, "fix", None)
+    if fixer is None:
+        return []
+    return list(fixer(ctx, [d for d in diagnostics if d.code == rule.CODE]))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command and return its exit status (tests call this; `main` exits with it)."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="dvcflow-check",
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    except click.Abort:
+        return EXIT_ERROR
+    return result if isinstance(result, int) else EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":
+    main()

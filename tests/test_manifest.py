@@ -1,0 +1,49 @@
+"""The pre-commit manifest stays in sync with the console scripts and rule families."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import Repo
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD = "stages:\n  train:\n    cmd: python train.py\n    outs_persist:\n      - model.pkl\n"
+
+
+def test_manifest_ids_and_entries() -> None:
+    from ruamel.yaml import YAML
+
+    hooks = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    by_id = {h["id"]: h for h in hooks}
+    expected = {
+        "dvcflow-check": None,
+        "dvcflow-deps": "DVF1",
+        "dvcflow-stale": "DVF2",
+        "dvcflow-lock": "DVF3",
+        "dvcflow-pin": "DVF4",
+    }
+    for hook_id, family in expected.items():
+        hook = by_id[hook_id]
+        assert hook["language"] == "python" and hook["pass_filenames"] is False
+        assert hook["require_serial"] is True and "minimum_pre_commit_version" in hook
+        assert hook["entry"].split()[0] == "dvcflow-check"
+        if family:
+            assert hook["entry"].endswith(f"--select {family}")
+    scripts = (ROOT / "pyproject.toml").read_text()
+    for hook in hooks:
+        assert f"{hook['entry'].split()[0]} = " in scripts, f"{hook['id']}: no console script"
+
+
+def test_python_m_entry_point(dvc_repo: Repo) -> None:
+    dvc_repo.write("dvc.yaml", BAD)
+    dvc_repo.add()
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvcflow.hooks.check", "--all"],
+        cwd=dvc_repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1 and "DVF105" in proc.stdout
