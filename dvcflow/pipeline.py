@@ -154,7 +154,9 @@ def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipelin
     if schema_problems:
         return pipeline  # DVC refuses the file as a whole
     read_text = _vars_reader(snapshot, pipeline)
-    resolved, errors = resolve(document.data, path, read_text)
+    resolved, errors = resolve(
+        document.data, path, read_text, parsing_config=project.parsing or None
+    )
     for error in errors:
         line, column = locate(document.tree, error.keypath or ("stages", error.definition or ""))
         pipeline.problems.append(Problem(path, line, column, error.message, error.definition))

@@ -22,6 +22,7 @@ from dvcflow.snapshot import Snapshot, is_within
 class DvcProject:
     root: str  # repo-relative posix folder; "" for the Git root
     ignore_files: dict[str, pathspec.PathSpec[Any]] = field(default_factory=dict)
+    parsing: dict[str, str] = field(default_factory=dict)  # DVC config's [parsing] section
 
     def relative(self, path: str) -> str:
         """A repo-relative path as seen from the project's root (how DVC prints it)."""
@@ -73,7 +74,7 @@ def discover_projects(snapshot: Snapshot) -> ProjectMap:
     )
     if snapshot.is_dir(".dvc") and "" not in roots:
         roots.insert(0, "")
-    projects = [DvcProject(root) for root in roots]
+    projects = [DvcProject(root, parsing=_parsing_section(snapshot, root)) for root in roots]
     project_map = ProjectMap(projects)
     for path in snapshot.files_named(".dvcignore"):
         owner = project_map.owner(path)
@@ -85,6 +86,26 @@ def discover_projects(snapshot: Snapshot) -> ProjectMap:
             continue
         owner.ignore_files[posixpath.dirname(path)] = _gitignore_spec(lines)
     return project_map
+
+
+def _parsing_section(snapshot: Snapshot, root: str) -> dict[str, str]:
+    """`[parsing]` from `.dvc/config` then `.dvc/config.local` (configobj syntax, flat keys)."""
+    values: dict[str, str] = {}
+    for name in ("config", "config.local"):
+        path = posixpath.join(root, ".dvc", name)
+        try:
+            text = snapshot.read_text(path) if snapshot.is_file(path) else ""
+        except DvcflowError:
+            continue
+        section = ""
+        for raw in text.splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1].strip().strip("'\"")
+            elif section == "parsing" and "=" in line:
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip().strip("'\"")
+    return values
 
 
 def pipeline_files(snapshot: Snapshot, project_map: ProjectMap) -> list[tuple[DvcProject, str]]:
