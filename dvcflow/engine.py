@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +96,27 @@ class Edit:
     path: str  # repo-relative
     content: str
     summary: str
+
+
+def apply_fixes(make_context: Callable[[], Context], rules: list[Rule]) -> list[Edit]:
+    """Let each rule fix its findings in the work tree, one rule at a time.
+
+    Every rule computes its edits from a fresh context, so two rules editing the same file
+    each start from the other's result instead of overwriting it.
+    """
+    applied: list[Edit] = []
+    for rule in rules:
+        fixer = getattr(rule, "fix", None)
+        if fixer is None:
+            continue
+        ctx = make_context()
+        try:
+            diagnostics = run_rules(ctx, [rule])
+            edits = list(fixer(ctx, diagnostics)) if diagnostics else []
+            applied.extend(apply_edits(ctx.root, edits))
+        finally:
+            ctx.close()
+    return applied
 
 
 def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:

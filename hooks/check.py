@@ -10,8 +10,7 @@ from dvcflow.rules import Rule, by_code
 
 from dvcflow import __version__
 from dvcflow.context import Context
-from dvcflow.diagnostics import Diagnostic
-from dvcflow.engine import Edit, apply_edits, run_rules, select_rules, validate_patterns
+from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
 from dvcflow.reporters import FORMATS, report
 
@@ -95,26 +94,21 @@ def _check(
     ctx = Context.from_cwd(all_files=all_files)
     try:
         rules = _rules(ctx, select, ignore)
-        diagnostics = run_rules(ctx, rules)
         if fix:
-            edits = [e for rule in rules for e in _fixes(rule, ctx, diagnostics)]
-            for edit in apply_edits(ctx.root, edits):
+            fixed = apply_fixes(lambda: Context.from_cwd(all_files=all_files), rules)
+            for edit in fixed:
                 click.echo(f"dvcflow: fixed {edit.path}: {edit.summary}", err=True)
-            if edits:
-                ctx.close()
-                ctx = Context.from_cwd(all_files=all_files)
-                diagnostics = run_rules(ctx, rules)
+            if fixed:
+                click.echo(
+                    "dvcflow: the fixes are in the work tree; `git add` them so the commit "
+                    "includes them",
+                    err=True,
+                )
+        diagnostics = run_rules(ctx, rules)
     finally:
         ctx.close()
     report(diagnostics, output_format, sys.stdout)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
-
-
-def _fixes(rule: Rule, ctx: Context, diagnostics: list[Diagnostic]) -> list[Edit]:
-    fixer = getattr(rule, "fix", None)
-    if fixer is None:
-        return []
-    return list(fixer(ctx, [d for d in diagnostics if d.code == rule.CODE]))
 
 
 def run(argv: Sequence[str] | None = None) -> int:
