@@ -1,0 +1,315 @@
+"""What each stage runs, imports and reads, for the DVF1 rules (DVF101-DVF104), once per run.
+
+The analysis reads the staged view (what the commit records): each stage's `cmd` through
+dvcflow.commands, what those scripts import through dvcflow.imports, and what the repository
+produces (stage outputs of every dvc.yaml, outputs recorded in every dvc.lock, `.dvc`-tracked
+paths). Findings are reported once per stage *definition*: the instances of a `foreach` or
+`matrix` stage that share a finding are named in one message. Fixes insert the missing deps
+with dvcflow.yamledit.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from dvcflow.commands import CommandScanner
+from dvcflow.context import Context
+from dvcflow.diagnostics import Diagnostic, RuleId
+from dvcflow.dvcfiles import load_dvc_files
+from dvcflow.errors import DvcflowError
+from dvcflow.imports import Dependency, DependencyGraph
+from dvcflow.pipeline import Pipeline, Stage
+from dvcflow.snapshot import is_within, normalize
+from dvcflow.yamledit import add_deps, deps_keypath, editable, scalar
+
+if TYPE_CHECKING:
+    from dvcflow.engine import Edit
+
+MAX_NAMED_INSTANCES = 5
+FIX_HINT = " (or run `dvcflow-check --fix`)"
+
+
+@dataclass
+class StageFiles:
+    """The local files one stage needs, as found in its command and the scripts it runs."""
+
+    scripts: list[Dependency] = field(default_factory=list)  # run by the cmd or by a script
+    imports: list[Dependency] = field(default_factory=list)  # imported / sourced by them
+
+    @property
+    def paths(self) -> list[str]:
+        return [d.path for d in (*self.scripts, *self.imports)]
+
+
+@dataclass(frozen=True)
+class _Fixable:
+    pipeline: str
+    definition: str
+    dep: str  # the path as it should be written under deps (relative to the wdir)
+    keypath: str  # stages.<name>.deps (or .do.deps)
+
+
+class DepsAnalysis:
+    """Per-run cache: dependency graphs per DVC project, stage files, scope, fixes."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.snapshot = ctx.staged
+        self._graphs: dict[str, DependencyGraph] = {}
+        self._parsed: dict[str, Any] = {}  # Python files parsed once, shared by all graphs
+        self._files: dict[int, StageFiles] = {}
+        self.fixes: dict[Diagnostic, _Fixable] = {}
+        self.params_data: dict[str, Any] = {}  # params file -> data or its ParamsError
+
+    # -- stages ----------------------------------------------------------------------------
+    @cached_property
+    def groups(self) -> list[list[Stage]]:
+        """Stages grouped by definition: one group per key under `stages:` of each dvc.yaml."""
+        grouped: dict[tuple[str, str], list[Stage]] = {}
+        for stage in self.ctx.stages("staged"):
+            grouped.setdefault((stage.pipeline.path, stage.definition), []).append(stage)
+        return list(grouped.values())
+
+    def graph(self, project_root: str) -> DependencyGraph:
+        if project_root not in self._graphs:
+            roots = [project_root, _join(project_root, "src"), "", "src"]
+            snapshot = self.snapshot
+            self._graphs[project_root] = DependencyGraph(
+                snapshot.read_text, snapshot.is_file, snapshot.is_dir, roots, self._parsed
+            )
+        return self._graphs[project_root]
+
+    def files(self, stage: Stage) -> StageFiles:
+        """Scripts the stage's cmd runs and everything they import (transitively)."""
+        key = id(stage)
+        if key not in self._files:
+            graph = self.graph(stage.pipeline.project.root)
+            scanner: CommandScanner = graph.scanner
+            found = StageFiles()
+            seen: set[str] = set()
+            for invocation in scanner.scan_cmd(stage.cmd, stage.wdir):
+                if invocation.script not in seen:
+                    seen.add(invocation.script)
+                    found.scripts.append(
+                        Dependency(invocation.script, (invocation.script,), "script", True)
+                    )
+                for dep in graph.dependencies(invocation):
+                    if dep.path not in seen:
+                        seen.add(dep.path)
+                        (found.scripts if dep.kind == "script" else found.imports).append(dep)
+            self._files[key] = found
+        return self._files[key]
+
+    def covered(self, stage: Stage, path: str) -> bool:
+        """Whether one of the stage's deps is the path or a folder holding it."""
+        return any(is_within(path, dep.repo_path) for dep in stage.deps)
+
+    def in_scope(self, stage: Stage) -> bool:
+        """Pre-commit mode: the stage's dvc.yaml, a script, module, params or vars file changed."""
+        if self.ctx.all_files:
+            return True
+        return self.ctx.touches(
+            stage.pipeline.path,
+            *self.files(stage).paths,
+            *(p.repo_path for p in stage.params),
+            *stage.vars_files,
+        )
+
+    # -- what the repository produces ------------------------------------------------------
+    @cached_property
+    def produced(self) -> frozenset[str]:
+        """Paths DVC creates or pulls: stage outputs, dvc.lock outputs, `.dvc`-tracked data."""
+        paths: set[str] = set()
+        for pipeline in self.ctx.pipelines("staged"):
+            for stage in pipeline.stages:
+                paths.update(out.repo_path for out in stage.outs)
+            paths.update(_lock_outs(pipeline))
+        for dvc_file in load_dvc_files(self.snapshot):
+            paths.update(out.repo_path for out in dvc_file.outs)
+        return frozenset(paths)
+
+    @cached_property
+    def _produced_folders(self) -> frozenset[str]:
+        """Every folder that holds a produced path."""
+        folders: set[str] = set()
+        for path in self.produced:
+            parent = posixpath.dirname(path)
+            while parent and parent not in folders:
+                folders.add(parent)
+                parent = posixpath.dirname(parent)
+        return frozenset(folders)
+
+    @cached_property
+    def submodules(self) -> list[str]:
+        return [path for path, entry in self.ctx.repo.index().items() if entry.is_submodule]
+
+    def is_produced(self, path: str) -> bool:
+        """Created by DVC: an output itself, inside an output folder, or a folder of outputs."""
+        if path in self._produced_folders:
+            return True
+        while path:
+            if path in self.produced:
+                return True
+            path = posixpath.dirname(path)
+        return False
+
+    def exists(self, path: str) -> bool:
+        return self.snapshot.exists(path) or any(is_within(path, s) for s in self.submodules)
+
+    # -- reporting -------------------------------------------------------------------------
+    def stage_label(self, group: list[Stage], hits: Iterable[Stage]) -> str:
+        """`'train'`, or `'train' (train@us, train@eu)` for instances of foreach/matrix."""
+        first = group[0]
+        names = list(dict.fromkeys(s.name for s in hits))
+        if len(group) == 1 and first.name == first.definition:
+            return f"'{first.definition}'"
+        shown = ", ".join(names[:MAX_NAMED_INSTANCES])
+        if len(names) > MAX_NAMED_INSTANCES:
+            shown += f" and {len(names) - MAX_NAMED_INSTANCES} more"
+        return f"'{first.definition}' ({shown})"
+
+    def deps_fix(
+        self, rule: RuleId, group: list[Stage], path: str, message: str, target: str
+    ) -> Diagnostic:
+        """A missing-dep finding at the stage's line, its fix the exact line to add."""
+        first = group[0]
+        pipeline = first.pipeline
+        tree = pipeline.document.tree if pipeline.document is not None else None
+        texts = {scalar(posixpath.relpath(path, s.wdir or ".")) for s in group}
+        line = f"- {sorted(texts)[0]}"
+        keypath = deps_keypath(tree, first.definition) if tree is not None else "deps"
+        can_fix = tree is not None and len(texts) == 1 and editable(tree, first.definition)
+        fix = f"add `{line}` under {keypath}" + (FIX_HINT if can_fix else "")
+        diagnostic = rule.at(
+            pipeline.path,
+            first.line,
+            first.column,
+            message,
+            fix=fix,
+            stage=definition_address(first),
+            target=target,
+        )
+        if can_fix:
+            dep = posixpath.relpath(path, first.wdir or ".")
+            self.fixes[diagnostic] = _Fixable(pipeline.path, first.definition, dep, keypath)
+        return diagnostic
+
+
+_ANALYSES: weakref.WeakKeyDictionary[Context, DepsAnalysis] = weakref.WeakKeyDictionary()
+_PENDING: weakref.WeakKeyDictionary[Context, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def analysis(ctx: Context) -> DepsAnalysis:
+    """The run's shared analysis (DVF101-DVF104 read the same scripts and imports)."""
+    found = _ANALYSES.get(ctx)
+    if found is None:
+        found = DepsAnalysis(ctx)
+        _ANALYSES[ctx] = found
+    return found
+
+
+def definition_address(stage: Stage) -> str:
+    """How DVC addresses the stage definition (all instances of a foreach/matrix stage)."""
+    rel = stage.pipeline.project.relative(stage.pipeline.path)
+    return stage.definition if rel == "dvc.yaml" else f"{rel}:{stage.definition}"
+
+
+def missing_deps(
+    ctx: Context, rule: RuleId, kind: str, direct_only: bool = False
+) -> Iterator[Diagnostic]:
+    """DVF101 (`kind="script"`) and DVF102 (`kind="import"`): needed files not in deps."""
+    an = analysis(ctx)
+    for group in an.groups:
+        if not any(an.in_scope(stage) for stage in group):
+            continue
+        missing: dict[str, list[tuple[Stage, Dependency]]] = {}
+        for stage in group:
+            files = an.files(stage)
+            for dep in files.scripts if kind == "script" else files.imports:
+                if direct_only and not dep.direct:
+                    continue
+                if not an.covered(stage, dep.path):
+                    missing.setdefault(dep.path, []).append((stage, dep))
+        for path, hits in missing.items():
+            label = an.stage_label(group, (stage for stage, _ in hits))
+            message = _missing_message(label, hits[0][1], kind)
+            yield an.deps_fix(rule, group, path, message, path)
+
+
+def _missing_message(label: str, dep: Dependency, kind: str) -> str:
+    if kind == "script":
+        via = f" (via {' -> '.join(dep.chain[:-1])})" if len(dep.chain) > 1 else ""
+        return f"stage {label} runs {dep.path}{via} but does not list it in deps"
+    verb = "sources" if dep.path.lower().endswith(".r") else "imports"
+    return f"stage {label} {verb} {dep.path} ({dep.via}) but does not list it in deps"
+
+
+def fix_missing_deps(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
+    """Insert the deps DVF101/DVF102 found missing into the work tree's dvc.yaml files.
+
+    Calls with one context build on each other's pending text, so the result is right
+    whether the engine applies each rule's edits before the next rule runs (a fresh context
+    then reads the work tree) or collects every rule's edits first (the last one holds all).
+    """
+    from dvcflow.engine import Edit
+
+    an = analysis(ctx)
+    wanted: dict[str, dict[tuple[str, str], list[str]]] = {}
+    for diagnostic in diagnostics:
+        fixable = an.fixes.get(diagnostic)
+        if fixable is not None:
+            per_stage = wanted.setdefault(fixable.pipeline, {})
+            per_stage.setdefault((fixable.definition, fixable.keypath), []).append(fixable.dep)
+    pending = _PENDING.setdefault(ctx, {})
+    for path, per_stage in wanted.items():
+        text = _current_text(ctx, pending, path)
+        if text is None:
+            continue
+        new, added = text, []
+        for (definition, keypath), deps in per_stage.items():
+            result = add_deps(new, definition, deps)
+            if result is not None and result != new:
+                new = result
+                lines = ", ".join(f"`- {scalar(d)}`" for d in dict.fromkeys(deps))
+                added.append(f"added {lines} to {keypath}")
+        if new != text:
+            pending[path] = new
+            yield Edit(path, new, "; ".join(added))
+
+
+def _current_text(ctx: Context, pending: dict[str, str], path: str) -> str | None:
+    if path in pending:
+        return pending[path]
+    try:
+        return ctx.workspace.read_text(path)
+    except (OSError, DvcflowError):
+        return None
+
+
+def _lock_outs(pipeline: Pipeline) -> Iterator[str]:
+    if pipeline.lock is None:
+        return
+    for name, locked in pipeline.lock.stages.items():
+        stage = pipeline.stage(name)
+        wdir = stage.wdir if stage is not None else pipeline.folder
+        for entry in locked.outs:
+            yield normalize(posixpath.join(wdir, entry.path))
+
+
+def _join(folder: str, name: str) -> str:
+    return normalize(posixpath.join(folder, name))
+
+
+def git_add_fix(path: str) -> str:
+    return f"git add {shlex.quote(path)}"
+
+
+def data_location(value: Any) -> bool:
+    """A dep that is a URL (`s3://`, `https://`, `remote://`): not a path in the repository."""
+    return isinstance(value, str) and "://" in value
