@@ -31,6 +31,10 @@ def test_manifest_ids_and_entries() -> None:
         assert hook["entry"].split()[0] == "dvcflow-check"
         if family:
             assert hook["entry"].endswith(f"--select {family}")
+    tag = by_id["dvcflow-mlflow-tag"]
+    assert tag["stages"] == ["post-commit"] and tag["verbose"] is True
+    assert tag["always_run"] is True and tag["pass_filenames"] is False
+    assert by_id["dvcflow-mlflow-tag-rewrite"]["stages"] == ["post-rewrite"]
     scripts = (ROOT / "pyproject.toml").read_text()
     for hook in hooks:
         assert f"{hook['entry'].split()[0]} = " in scripts, f"{hook['id']}: no console script"
