@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dvcflow.yamlio import child, position
+from dvcflow.yamlio import YamlDocument, child, position
+
+Line = Callable[[], int]
+
+
+def _no_line() -> int:
+    return 0
 
 
 @dataclass(frozen=True)
@@ -17,8 +24,13 @@ class LockEntry:
     hash: str | None  # "md5" for DVC 3 raw-md5 entries; None for DVC 2.x (legacy dos2unix md5)
     size: int | None
     nfiles: int | None
-    line: int
     raw: dict[str, Any]
+    where: Line = field(default=_no_line, compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        """Computed on first use: positions need the round-trip tree of dvc.lock."""
+        return self.where()
 
     @property
     def is_dir(self) -> bool:
@@ -32,7 +44,11 @@ class LockStage:
     deps: tuple[LockEntry, ...]
     outs: tuple[LockEntry, ...]
     params: dict[str, dict[str, Any]]  # params file (relative to wdir) -> key -> value
-    line: int
+    where: Line = field(default=_no_line, compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self.where()
 
 
 @dataclass
@@ -41,7 +57,7 @@ class LockFile:
     stages: dict[str, LockStage] = field(default_factory=dict)
 
 
-def _entry(raw: Any, line: int) -> LockEntry | None:
+def _entry(raw: Any, where: Line) -> LockEntry | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
         return None
     md5 = raw.get("md5") or raw.get("etag") or raw.get("checksum")
@@ -52,46 +68,50 @@ def _entry(raw: Any, line: int) -> LockEntry | None:
         hash=raw.get("hash") if isinstance(raw.get("hash"), str) else None,
         size=size if isinstance(size, int) else None,
         nfiles=nfiles if isinstance(nfiles, int) else None,
-        line=line,
         raw=raw,
+        where=where,
     )
 
 
-def _entries(raw: Any, lines: list[int]) -> tuple[LockEntry, ...]:
+def _entries(raw: Any, document: YamlDocument, stage: str, key: str) -> tuple[LockEntry, ...]:
     if not isinstance(raw, list):
         return ()
-    found = (_entry(item, lines[i] if i < len(lines) else 0) for i, item in enumerate(raw))
+    found = (_entry(item, _item_line(document, stage, key, i)) for i, item in enumerate(raw))
     return tuple(e for e in found if e is not None)
 
 
-def parse_lock(path: str, data: Any, tree: Any) -> LockFile:
-    """Build the model from already-validated YAML data (see dvcflow.schema.validate_lock)."""
+def parse_lock(path: str, document: YamlDocument) -> LockFile:
+    """Build the model from already-validated YAML (see dvcflow.schema.validate_lock)."""
+    data = document.data
     lock = LockFile(path)
     stages = data.get("stages") if isinstance(data, dict) else None
     if not isinstance(stages, dict):
         return lock
-    tree_stages = child(tree, "stages")
     for name, body in stages.items():
         if not isinstance(body, dict):
             continue
-        tree_body = child(tree_stages, name)
         params = body.get("params")
         lock.stages[str(name)] = LockStage(
             name=str(name),
             cmd=body.get("cmd"),
-            deps=_entries(body.get("deps"), _item_lines(tree_body, "deps")),
-            outs=_entries(body.get("outs"), _item_lines(tree_body, "outs")),
+            deps=_entries(body.get("deps"), document, name, "deps"),
+            outs=_entries(body.get("outs"), document, name, "outs"),
             params={
                 str(f): dict(v) if isinstance(v, dict) else {}
                 for f, v in (params.items() if isinstance(params, dict) else ())
             },
-            line=position(tree_stages, name)[0],
+            where=_stage_line(document, name),
         )
     return lock
 
 
-def _item_lines(tree_body: Any, key: str) -> list[int]:
-    items = child(tree_body, key)
-    if not isinstance(items, list):
-        return []
-    return [position(items, i)[0] for i in range(len(items))]
+def _stage_line(document: YamlDocument, stage: str) -> Line:
+    return lambda: position(child(document.tree, "stages"), stage)[0]
+
+
+def _item_line(document: YamlDocument, stage: str, key: str, index: int) -> Line:
+    def where() -> int:
+        items = child(child(child(document.tree, "stages"), stage), key)
+        return position(items, index)[0] if isinstance(items, list) else 0
+
+    return where

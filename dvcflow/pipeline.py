@@ -25,30 +25,50 @@ from dvcflow.yamlio import YamlDocument, YamlError, child, load_yaml, position
 OutKind = Literal["outs", "metrics", "plots"]
 
 
+Where = Callable[[], tuple[int, int]]
+
+
+def _nowhere() -> tuple[int, int]:
+    return (0, 0)
+
+
+class _Located:
+    """Line and column computed on first use: positions need the round-trip YAML tree, which
+    only a run that reports something should pay for."""
+
+    where: Where
+
+    @property
+    def line(self) -> int:
+        return self.where()[0]
+
+    @property
+    def column(self) -> int:
+        return self.where()[1]
+
+
 @dataclass(frozen=True)
-class PathDecl:
+class PathDecl(_Located):
     """A dep or output as the stage declares it."""
 
     path: str  # as written (after templating), relative to the stage's wdir
     repo_path: str  # repo-relative posix path
-    line: int
-    column: int
     kind: str = "deps"  # deps | outs | metrics | plots
     flags: tuple[tuple[str, Any], ...] = ()
+    where: Where = field(default=_nowhere, compare=False, repr=False)
 
     def flag(self, name: str, default: Any = None) -> Any:
         return dict(self.flags).get(name, default)
 
 
 @dataclass(frozen=True)
-class ParamDecl:
+class ParamDecl(_Located):
     """One params file of a stage: the keys it tracks, or the whole file (keys is None)."""
 
     file: str  # as DVC records it in dvc.lock: relative to the stage's wdir
     repo_path: str
     keys: tuple[str, ...] | None
-    line: int
-    column: int
+    where: Where = field(default=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -63,10 +83,17 @@ class Stage:
     params: list[ParamDecl]
     frozen: bool
     always_changed: bool
-    line: int
-    column: int
     body: dict[str, Any]
     vars_files: tuple[str, ...] = ()
+
+    @property
+    def line(self) -> int:
+        """Line of the stage's key under `stages:` (the definition, for foreach/matrix)."""
+        return self.pipeline.position(("stages", self.definition))[0]
+
+    @property
+    def column(self) -> int:
+        return self.pipeline.position(("stages", self.definition))[1]
 
     @property
     def address(self) -> str:
@@ -138,7 +165,14 @@ def locate(tree: Any, keypath: KeyPath) -> tuple[int, int]:
     return best
 
 
-def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipeline:
+def load_pipeline(
+    snapshot: Snapshot,
+    project: DvcProject,
+    path: str,
+    *,
+    lock_loader: Callable[[str], YamlDocument] = load_yaml,
+) -> Pipeline:
+    """One dvc.yaml with its dvc.lock; `lock_loader` parses the lock's text (default ruamel)."""
     pipeline = Pipeline(path=path, project=project)
     document = _load_document(snapshot, pipeline, path)
     if document is None:
@@ -162,7 +196,7 @@ def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipelin
         pipeline.problems.append(Problem(path, line, column, error.message, error.definition))
     pipeline.stages = [_build_stage(pipeline, r) for r in resolved]
     _check_duplicate_outputs(pipeline)
-    _load_lock(snapshot, pipeline)
+    _load_lock(snapshot, pipeline, lock_loader)
     return pipeline
 
 
@@ -197,9 +231,7 @@ def _vars_reader(snapshot: Snapshot, pipeline: Pipeline) -> Callable[[str], str]
 
 def _build_stage(pipeline: Pipeline, resolved: ResolvedStage) -> Stage:
     body = resolved.body
-    tree = _definition_tree(pipeline, resolved.definition)
     wdir = normalize(posixpath.join(pipeline.folder, str(body.get("wdir") or ".")))
-    line, column = pipeline.position(("stages", resolved.definition))
     stage = Stage(
         name=resolved.name,
         definition=resolved.definition,
@@ -211,15 +243,13 @@ def _build_stage(pipeline: Pipeline, resolved: ResolvedStage) -> Stage:
         params=[],
         frozen=bool(body.get("frozen")),
         always_changed=bool(body.get("always_changed")),
-        line=line,
-        column=column,
         body=body,
         vars_files=resolved.vars_files,
     )
-    stage.deps = _path_decls(stage, tree, "deps")
+    stage.deps = _path_decls(stage, "deps")
     for kind in ("outs", "metrics", "plots"):
-        stage.outs.extend(_path_decls(stage, tree, kind))
-    stage.params = _param_decls(stage, tree)
+        stage.outs.extend(_path_decls(stage, kind))
+    stage.params = _param_decls(stage)
     return stage
 
 
@@ -231,14 +261,18 @@ def _definition_tree(pipeline: Pipeline, definition: str) -> Any:
     return do if do is not None else node
 
 
-def _item_position(tree: Any, kind: str, index: int) -> tuple[int, int]:
-    items = child(tree, kind)
-    if isinstance(items, list) and index < len(items):
-        return position(items, index)
-    return position(tree, kind) if child(tree, kind) is not None else position(tree)
+def _item_position(stage: Stage, kind: str, index: int) -> Where:
+    def where() -> tuple[int, int]:
+        tree = _definition_tree(stage.pipeline, stage.definition)
+        items = child(tree, kind)
+        if isinstance(items, list) and index < len(items):
+            return position(items, index)
+        return position(tree, kind) if items is not None else position(tree)
+
+    return where
 
 
-def _path_decls(stage: Stage, tree: Any, kind: str) -> list[PathDecl]:
+def _path_decls(stage: Stage, kind: str) -> list[PathDecl]:
     decls: list[PathDecl] = []
     for index, item in enumerate(stage.body.get(kind) or []):
         flags: dict[str, Any] = {}
@@ -251,15 +285,13 @@ def _path_decls(stage: Stage, tree: Any, kind: str) -> list[PathDecl]:
         else:
             path = item
         path = str(path)
-        line, column = _item_position(tree, kind, index)
         decls.append(
             PathDecl(
                 path=path,
                 repo_path=stage.resolve_path(path),
-                line=line,
-                column=column,
                 kind=kind,
                 flags=tuple(sorted(flags.items())),
+                where=_item_position(stage, kind, index),
             )
         )
     return decls
@@ -293,28 +325,33 @@ def merge_params(entries: list[Any]) -> dict[str, list[str] | None]:
     return merged
 
 
-def _param_decls(stage: Stage, tree: Any) -> list[ParamDecl]:
+def _param_decls(stage: Stage) -> list[ParamDecl]:
     entries = stage.body.get("params") or []
     if not isinstance(entries, list):
         return []
-    items = child(tree, "params")
-    positions: dict[str, tuple[int, int]] = {}
+    first_entry: dict[str, int] = {}
     for index, entry in enumerate(entries):
         names = [DEFAULT_PARAMS_FILE] if isinstance(entry, str) else list(entry or {})
         for name in names:
-            positions.setdefault(
-                str(name), position(items, index) if items is not None else position(tree, "params")
-            )
+            first_entry.setdefault(str(name), index)
     return [
         ParamDecl(
             file=name,
             repo_path=stage.resolve_path(name),
             keys=tuple(keys) if keys is not None else None,
-            line=positions.get(name, (stage.line, stage.column))[0],
-            column=positions.get(name, (stage.line, stage.column))[1],
+            where=_param_position(stage, first_entry.get(name)),
         )
         for name, keys in merge_params(entries).items()
     ]
+
+
+def _param_position(stage: Stage, index: int | None) -> Where:
+    def where() -> tuple[int, int]:
+        if index is None:
+            return (stage.line, stage.column)
+        return _item_position(stage, "params", index)()
+
+    return where
 
 
 def _check_duplicate_outputs(pipeline: Pipeline) -> None:
@@ -337,13 +374,17 @@ def _check_duplicate_outputs(pipeline: Pipeline) -> None:
             owners[out.repo_path] = stage
 
 
-def _load_lock(snapshot: Snapshot, pipeline: Pipeline) -> None:
+def _load_lock(
+    snapshot: Snapshot,
+    pipeline: Pipeline,
+    lock_loader: Callable[[str], YamlDocument] = load_yaml,
+) -> None:
     lock_path = normalize(posixpath.join(pipeline.folder, "dvc.lock"))
     if not snapshot.is_file(lock_path):
         return
     pipeline.lock_path = lock_path
     try:
-        document = load_yaml(snapshot.read_text(lock_path))
+        document = lock_loader(snapshot.read_text(lock_path))
     except YamlError as exc:
         pipeline.problems.append(Problem(lock_path, exc.line, exc.column, exc.message))
         return
@@ -367,7 +408,7 @@ def _load_lock(snapshot: Snapshot, pipeline: Pipeline) -> None:
             )
         )
     if not problems:
-        pipeline.lock = parse_lock(lock_path, document.data, document.tree)
+        pipeline.lock = parse_lock(lock_path, document)
 
 
 def _lock_fix(pipeline: Pipeline) -> str:

@@ -1,15 +1,16 @@
 """YAML as DVC reads it (YAML 1.2 through ruamel.yaml), keeping line and column of every node.
 
 `load_yaml` returns plain Python data (dict, list, str, int, float, bool, None, date) for
-comparisons and templating, plus the round-trip tree for positions. Guards: merge-conflict
-markers, alias bombs and pathological nesting end in a YamlError naming the line.
+comparisons and templating, read with ruamel's safe loader (C-accelerated by ruamel.yaml.clib,
+as DVC's own `parse_yaml`). The round-trip tree that knows every node's line and column is
+parsed only when a position is asked for: a clean run never pays for it. Guards:
+merge-conflict markers, alias bombs and pathological nesting end in a YamlError naming the line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -29,14 +30,27 @@ class YamlError(Exception):
         self.column = column
 
 
-@dataclass(frozen=True)
 class YamlDocument:
-    data: Any  # plain Python values
-    tree: Any  # ruamel round-trip nodes, for positions
+    """Plain data, plus the round-trip tree for positions (parsed on first use from `text`)."""
+
+    def __init__(self, data: Any, tree: Any = None, text: str | None = None) -> None:
+        self.data = data
+        self._tree = tree
+        self._text = text
+
+    @property
+    def tree(self) -> Any:
+        if self._tree is None and self._text is not None:
+            try:
+                self._tree = _yaml("rt").load(self._text)
+            except (RuamelYAMLError, RecursionError):
+                self._tree = None
+            self._text = None
+        return self._tree
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
+def _yaml(typ: str) -> YAML:
+    yaml = YAML(typ=typ)
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -48,7 +62,7 @@ def load_yaml(text: str) -> YamlDocument:
         line = text.count("\n", 0, marker.start()) + 1
         raise YamlError("unresolved merge-conflict marker", line, 1)
     try:
-        tree = _yaml().load(text)
+        data = _yaml("safe").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -58,17 +72,16 @@ def load_yaml(text: str) -> YamlDocument:
         raise YamlError(f"YAML error: {str(exc).splitlines()[0]}") from exc
     except RecursionError as exc:
         raise YamlError("YAML is nested too deeply to read") from exc
-    if tree is None:
-        tree = CommentedMap()
+    if data is None:
+        data = {}
     try:
-        _check_expanded_size(tree)
-        data = to_plain(tree)
+        _check_expanded_size(data, text)
     except RecursionError as exc:
         raise YamlError("YAML is nested too deeply to read") from exc
-    return YamlDocument(data=data, tree=tree)
+    return YamlDocument(data=data, text=text)
 
 
-def _check_expanded_size(tree: Any) -> None:
+def _check_expanded_size(tree: Any, text: str) -> None:
     """Reject alias bombs: count nodes as if aliases were expanded, memoised per object."""
     sizes: dict[int, int] = {}
 
@@ -88,11 +101,16 @@ def _check_expanded_size(tree: Any) -> None:
                 raise YamlError(
                     f"document expands to more than {MAX_NODES:,} nodes through aliases "
                     "(a YAML bomb?); not read",
-                    *position(node),
+                    _first_alias_line(text),
                 )
         return sizes[key]
 
     size(tree)
+
+
+def _first_alias_line(text: str) -> int:
+    match = re.search(r"(^|[\s\[{,:])\*[^\s,\]}]+", text)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
 
 
 def to_plain(node: Any) -> Any:
