@@ -115,6 +115,11 @@ def commit_times(root: Path, shas: Sequence[str]) -> dict[str, str]:
     return dict(line.split(SEP, 1) for line in out.splitlines() if SEP in line)
 
 
+def lock_md5(data: bytes) -> str:
+    """The md5 (hex) dvcflow records for a dvc.lock: of its bytes, exactly as committed."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 def lock_md5s(root: Path, sha: str) -> tuple[str, ...]:
     """md5 (hex, of the committed bytes) of every dvc.lock in the commit, sorted."""
     blobs: list[str] = []
@@ -131,7 +136,7 @@ def lock_md5s(root: Path, sha: str) -> tuple[str, ...]:
         return ()
     reader = BlobReader(root)
     try:
-        digests = {hashlib.md5(reader.read(b), usedforsecurity=False).hexdigest() for b in blobs}
+        digests = {lock_md5(reader.read(b)) for b in blobs}
     finally:
         reader.close()
     return tuple(sorted(digests))

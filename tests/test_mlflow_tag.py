@@ -11,13 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +27,10 @@ from dvcflow.mlflow_rest import sanitize_uri
 from dvcflow.runmatch import load_settings
 from dvcflow.tagqueue import QueueError, TagQueue
 
-from .conftest import PRE_COMMIT, Repo
+from .conftest import PRE_COMMIT, Repo, Server
 
 BIN = Path(sys.executable).parent
 HOOK = str(BIN / "dvcflow-mlflow-tag")
-MLFLOW = str(BIN / "mlflow")
 RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
 
 PRE_COMMIT_CONFIG = f"""\
@@ -86,125 +82,7 @@ else:  # the parent named explicitly
 '''
 
 
-# -- a real MLflow server --------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """`mlflow server` on 127.0.0.1 with a SQLite backend; started in its own process group."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._ready = False
-
-    @property
-    def uri(self) -> str:
-        self.wait()
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        home = self.folder / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "HOME": str(home),
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "DO_NOT_TRACK": "1",
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        }
-        log = (self.folder / "server.log").open("ab")
-        self.proc = subprocess.Popen(
-            [
-                MLFLOW,
-                "server",
-                "--backend-store-uri",
-                f"sqlite:///{self.folder / 'mlflow.db'}",
-                "--default-artifact-root",
-                str(self.folder / "artifacts"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        log.close()
-        self._ready = False
-
-    def wait(self, timeout: float = 120) -> None:
-        end = time.monotonic() + timeout
-        while not self._ready:
-            assert self.proc is not None and self.proc.poll() is None, self.log()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1):
-                    self._ready = True
-            except OSError:
-                if time.monotonic() > end:
-                    raise AssertionError(f"mlflow server did not start\n{self.log()}") from None
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        """Stop the server by its PID (its process group: uvicorn's workers included)."""
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        except ProcessLookupError:
-            pass
-        self.proc = None
-        self._ready = False
-
-    def log(self) -> str:
-        path = self.folder / "server.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server for the session; `.uri` waits until /health answers (it boots meanwhile)."""
-    server = Server(tmp_path_factory.mktemp("mlflow-server"))
-    server.start()
-    yield server
-    server.stop()
-
-
 # -- helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty HOME for every process of the test: the hook must write nothing there."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("HOME", str(folder))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    for name in (
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_EXPERIMENT_NAME",
-        "MLFLOW_EXPERIMENT_ID",
-        "MLFLOW_RUN_ID",
-        "MLFLOW_TRACKING_USERNAME",
-        "MLFLOW_TRACKING_PASSWORD",
-        "MLFLOW_TRACKING_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return folder
 
 
 def setup_repo(repo: Repo, pyproject: str = "") -> str:
