@@ -165,14 +165,8 @@ def locate(tree: Any, keypath: KeyPath) -> tuple[int, int]:
     return best
 
 
-def load_pipeline(
-    snapshot: Snapshot,
-    project: DvcProject,
-    path: str,
-    *,
-    lock_loader: Callable[[str], YamlDocument] = load_yaml,
-) -> Pipeline:
-    """One dvc.yaml with its dvc.lock; `lock_loader` parses the lock's text (default ruamel)."""
+def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipeline:
+    """One dvc.yaml with its dvc.lock."""
     pipeline = Pipeline(path=path, project=project)
     document = _load_document(snapshot, pipeline, path)
     if document is None:
@@ -196,7 +190,7 @@ def load_pipeline(
         pipeline.problems.append(Problem(path, line, column, error.message, error.definition))
     pipeline.stages = [_build_stage(pipeline, r) for r in resolved]
     _check_duplicate_outputs(pipeline)
-    _load_lock(snapshot, pipeline, lock_loader)
+    _load_lock(snapshot, pipeline)
     return pipeline
 
 
@@ -374,17 +368,13 @@ def _check_duplicate_outputs(pipeline: Pipeline) -> None:
             owners[out.repo_path] = stage
 
 
-def _load_lock(
-    snapshot: Snapshot,
-    pipeline: Pipeline,
-    lock_loader: Callable[[str], YamlDocument] = load_yaml,
-) -> None:
+def _load_lock(snapshot: Snapshot, pipeline: Pipeline) -> None:
     lock_path = normalize(posixpath.join(pipeline.folder, "dvc.lock"))
     if not snapshot.is_file(lock_path):
         return
     pipeline.lock_path = lock_path
     try:
-        document = lock_loader(snapshot.read_text(lock_path))
+        document = load_yaml(snapshot.read_text(lock_path))
     except YamlError as exc:
         pipeline.problems.append(Problem(lock_path, exc.line, exc.column, exc.message))
         return

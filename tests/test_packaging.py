@@ -119,7 +119,17 @@ def test_real_commit_is_blocked_then_allowed(source_repo: tuple[Path, str], repo
     assert blocked.returncode != 0
     assert "DVF105" in blocked.stdout + blocked.stderr
     assert not repo.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip()
-    repo.write("dvc.yaml", GOOD)
+    # The fix, as a user makes it: a valid stage that declares its script, reproduced for
+    # real so dvc.lock records it, and DVC pinned.
+    repo.write("train.py", "open('model.pkl', 'w').write('weights')\n")
+    repo.write("requirements.txt", "dvc==3.67.1\n")
+    repo.write(
+        "dvc.yaml",
+        GOOD.replace(
+            "cmd: python train.py\n", "cmd: python train.py\n    deps:\n      - train.py\n"
+        ),
+    )
+    repo.dvc("repro", "-q")
     repo.add()
     allowed = repo.run("git", "commit", "--no-gpg-sign", "-m", "good pipeline", check=False)
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
