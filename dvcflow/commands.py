@@ -27,6 +27,9 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[tmw]?(\.exe)?$")
 _UNKNOWN = ("$", "*", "?", "~", "{", "`")
 _PWD_VAR = re.compile(r"\$\{PWD\}|\$PWD(?!\w)")
+_SHELL_SPECIAL = re.compile(r"[#$`'\"\\]")  # what _preprocess acts on
+_TOKEN_SPECIAL = re.compile(r"[;&|()<>'\"\\]")  # what makes shlex do more than split words
+_SHLEX_BLANKS = re.compile(r"[ \t\r\n]+")  # shlex's whitespace
 _PWD_SUBST = re.compile(r"^\s*pwd\s*$")
 _DIRNAME_SUBST = re.compile(r'^\s*dirname\s+"?(\$0|\$\{0\}|\$\{?BASH_SOURCE(\[0\])?\}?)"?\s*$')
 _KEYWORDS = frozenset({"!", "{", "}", "then", "do", "else", "elif", "if", "while", "until"})
@@ -235,6 +238,8 @@ def _logical_lines(text: str) -> list[str]:
 
 def _preprocess(line: str, script_dir: str | None) -> str:
     """Drop comments; replace `$(pwd)`-like substitutions by `.`, others by `$_`."""
+    if not _SHELL_SPECIAL.search(line):
+        return line  # no comment, quote, escape or substitution: nothing to do
     out: list[str] = []
     i, quote, n = 0, "", len(line)
     while i < n:
@@ -292,6 +297,8 @@ def _substitute(inner: str, script_dir: str | None) -> str:
 
 
 def _tokens(line: str) -> list[str]:
+    if not _TOKEN_SPECIAL.search(line):  # plain words: what shlex returns, without its cost
+        return [word for word in _SHLEX_BLANKS.split(line) if word]
     lexer = shlex.shlex(line, posix=True, punctuation_chars=_OPERATOR_CHARS)
     lexer.whitespace_split = True
     lexer.commenters = ""

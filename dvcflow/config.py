@@ -6,6 +6,7 @@ turns a check off.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,11 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from dvcflow.errors import DvcflowError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 CONFIG_FILE = "pyproject.toml"
 
@@ -33,7 +29,10 @@ def _one_of(*choices: str) -> Validator:
 
 
 def _positive_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    """A number above 0 whose size in bytes is finite (`inf`, `nan` and `1e308` are not)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+        return False
+    return bool(value * 1024 * 1024 < math.inf)
 
 
 def _string(value: Any) -> bool:
@@ -101,6 +100,10 @@ def load_config(root: Path) -> Config:
     path = root / CONFIG_FILE
     if not path.is_file():
         return Config()
+    if sys.version_info >= (3, 11):  # imported here: it compiles its regexps when imported
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -108,7 +111,10 @@ def load_config(root: Path) -> Config:
         raise DvcflowError(f"invalid TOML: {str(exc).split(' (at')[0]}", CONFIG_FILE, line) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise DvcflowError(f"cannot read: {exc}", CONFIG_FILE) from exc
-    table = data.get("tool", {}).get("dvcflow", {})
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, arrays nested too deep
+        raise DvcflowError(f"cannot read: {str(exc).split(';')[0]}", CONFIG_FILE) from exc
+    tool = data.get("tool", {})
+    table = tool.get("dvcflow", {}) if isinstance(tool, dict) else {}  # `tool = 5`: not ours
     if not isinstance(table, dict):
         raise DvcflowError("[tool.dvcflow] must be a table", CONFIG_FILE)
     return _parse(table)

@@ -184,6 +184,8 @@ def _ancestors(path: str) -> Iterator[str]:
     parent = posixpath.dirname(path)
     while parent:
         yield parent
+        if parent == posixpath.dirname(parent):  # "/": an absolute path outside the repository
+            return
         parent = posixpath.dirname(parent)
 
 
@@ -213,6 +215,10 @@ class LockAnalysis:
         self._trees: dict[str, Any] = {}
         self._md5: dict[tuple[str, str], str | None] = {}
         self._ws_md5: dict[tuple[str, str], str | None] = {}
+        self._prefetched = False
+        self._folders: dict[
+            tuple[str, str, str], tuple[tuple[str, ...], FileHasher, str | None] | None
+        ] = {}
 
     # -- the graph -------------------------------------------------------------------------
     @cached_property
@@ -359,7 +365,7 @@ class LockAnalysis:
             else:
                 try:
                     self._params[path] = parse_params(self.staged.read_text(path), path)
-                except (ParamsError, DvcflowError):
+                except (ParamsError, DvcflowError, FileNotFoundError):  # incl. a dangling symlink
                     self._params[path] = None
         return self._params[path]
 
@@ -534,33 +540,43 @@ class LockAnalysis:
     def file_md5(self, path: str, name: HashName) -> str | None:
         key = (path, name)
         if key not in self._md5:
+            self._prefetch_hashed()
             self._md5[key] = snapshot_file_md5(self.staged, path, name)
         return self._md5[key]
+
+    @cached_property
+    def _hash_targets(self) -> list[str]:
+        """The committed files DVF303 may hash: deps and outs of the stages in scope."""
+        files: set[str] = set()
+        folders: set[str] = set()
+        for stage in self.in_scope:
+            for decl in [*stage.deps, *stage.outs]:
+                if self.staged.is_file(decl.repo_path):
+                    files.add(decl.repo_path)
+                elif decl.repo_path not in folders and self.staged.is_dir(decl.repo_path):
+                    folders.add(decl.repo_path)
+                    files.update(self.staged.files_under(decl.repo_path))
+        return sorted(files)
+
+    def _prefetch_hashed(self) -> None:
+        """Read those files in batches before the first hash, not in a round trip each."""
+        if not self._prefetched:
+            self._prefetched = True
+            self.staged.prefetch(self._hash_targets)
 
     def _folder_diff(
         self, stage: Stage, decl: PathDecl, recorded: LockEntry, name: HashName
     ) -> DepDiff | None:
         folder = decl.repo_path
         project = stage.pipeline.project
-        managed = self._managed_files(folder)
-        if managed is None:
+        state = self._folder_state(folder, project, name)
+        if state is None:
             return None
-        listing = collect_folder(
-            [*self.staged.files_under(folder), *managed], folder, project, self.project_roots
-        )
-        if listing.blocked is not None:
-            return None
-
-        def committed(path: str) -> str | None:
-            if path in managed and not self.staged.is_file(path):
-                return managed[path]
-            return self.file_md5(path, name)
-
-        actual = folder_md5(folder, listing.files, committed)
+        files, committed, actual = state
         if actual is None or actual == recorded.md5:
             return None
         extras = self._untracked_explaining(
-            folder, project, listing.files, committed, name, recorded.md5 or ""
+            folder, project, files, committed, name, recorded.md5 or ""
         )
         if extras:
             visible = set(self.ctx.workspace.files())  # tracked or untracked, not Git-ignored
@@ -574,6 +590,32 @@ class LockAnalysis:
                 git_ignored=tuple(p for p in extras if p not in visible),
             )
         return DepDiff(stage, decl, recorded, "folder", actual)
+
+    def _folder_state(
+        self, folder: str, project: DvcProject, name: HashName
+    ) -> tuple[tuple[str, ...], FileHasher, str | None] | None:
+        """(files DVC hashes, how each is hashed, the folder's hash) of a committed folder;
+        None if it cannot be known. Computed once per folder: many stages share a folder dep."""
+        key = (folder, project.root, name)
+        if key not in self._folders:
+            self._folders[key] = None
+            managed = self._managed_files(folder)
+            if managed is None:
+                return None
+            listing = collect_folder(
+                [*self.staged.files_under(folder), *managed], folder, project, self.project_roots
+            )
+            if listing.blocked is not None:
+                return None
+
+            def committed(path: str) -> str | None:
+                if path in managed and not self.staged.is_file(path):
+                    return managed[path]
+                return self.file_md5(path, name)
+
+            actual = folder_md5(folder, listing.files, committed)
+            self._folders[key] = (listing.files, committed, actual)
+        return self._folders[key]
 
     def _managed_files(self, folder: str) -> dict[str, str] | None:
         """DVC-managed files below a folder (not in Git) -> the md5 recorded for them; None if
@@ -633,12 +675,12 @@ class LockAnalysis:
     # -- DVF304 ----------------------------------------------------------------------------
     def orphans(self) -> Iterator[tuple[Pipeline, LockStage]]:
         for pipeline in self.ctx.pipelines("staged"):
+            if not self.ctx.touches(pipeline.path, lock_path(pipeline)):
+                continue  # (before `lock`: an untouched pipeline's dvc.lock is never parsed)
             if pipeline.lock is None or pipeline.document is None:
                 continue
             if any(p.path == pipeline.path for p in pipeline.problems):
                 continue  # stages that failed to load would all look orphaned
-            if not self.ctx.touches(pipeline.path, lock_path(pipeline)):
-                continue
             names = {s.name for s in pipeline.stages}
             for name, entry in pipeline.lock.stages.items():
                 if name not in names:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dvcflow.config import Config, load_config
 from dvcflow.gitrepo import GitRepo
-from dvcflow.pipeline import Pipeline, Stage, load_pipeline
 from dvcflow.projects import ProjectMap, discover_projects, pipeline_files
 from dvcflow.snapshot import Snapshot, StagedSnapshot, View, WorkspaceSnapshot
+
+if TYPE_CHECKING:  # the pipeline model (and templating) loads only when a rule asks for it
+    from dvcflow.pipeline import Pipeline, Stage
 
 
 class Context:
@@ -63,6 +66,8 @@ class Context:
 
     def pipelines(self, view: View = "staged") -> list[Pipeline]:
         if view not in self._pipelines:
+            from dvcflow.pipeline import load_pipeline
+
             snapshot = self.snapshot(view)
             self._pipelines[view] = [
                 load_pipeline(snapshot, project, path)

@@ -12,12 +12,14 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from dvcflow.errors import DvcflowError
 from dvcflow.snapshot import Snapshot, normalize
-from dvcflow.yamlio import YamlError, child, load_yaml, position
+from dvcflow.yamlio import YamlDocument, YamlError, child, load_yaml, position
 
 DVC_FILE_SUFFIX = ".dvc"
 
@@ -32,7 +34,12 @@ class DvcFileOut:
     hash: str | None  # "md5" (DVC 3) or None (DVC 2.x legacy md5)
     size: int | None
     nfiles: int | None
-    line: int
+    where: Callable[[], int] = field(compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        """Computed on first use: positions need the round-trip tree of the .dvc file."""
+        return self.where()
 
     @property
     def is_dir(self) -> bool:
@@ -53,8 +60,18 @@ def is_dvc_file(path: str) -> bool:
     return name.endswith(DVC_FILE_SUFFIX) and name != DVC_FILE_SUFFIX and "/.dvc/" not in f"/{path}"
 
 
+_LOADED: WeakKeyDictionary[Snapshot, dict[str, DvcFile | None]] = WeakKeyDictionary()
+
+
 def load_dvc_file(snapshot: Snapshot, path: str) -> DvcFile | None:
-    """Parse one `.dvc` file; None if it is absent, unreadable or not a mapping."""
+    """Parse one `.dvc` file (once per view); None if absent, unreadable or not a mapping."""
+    loaded = _LOADED.setdefault(snapshot, {})
+    if path not in loaded:
+        loaded[path] = _load_dvc_file(snapshot, path)
+    return loaded[path]
+
+
+def _load_dvc_file(snapshot: Snapshot, path: str) -> DvcFile | None:
     try:
         document = load_yaml(snapshot.read_text(path))
     except (YamlError, DvcflowError, FileNotFoundError):
@@ -65,15 +82,24 @@ def load_dvc_file(snapshot: Snapshot, path: str) -> DvcFile | None:
     folder = posixpath.dirname(path)
     wdir = normalize(posixpath.join(folder, str(data.get("wdir") or ".")))
     dvc_file = DvcFile(path, is_import=bool(data.get("deps")), frozen=bool(data.get("frozen")))
-    outs_tree = child(document.tree, "outs")
     for index, raw in enumerate(data.get("outs") or []):
-        out = _out(raw, wdir, position(outs_tree, index)[0] if outs_tree is not None else 0)
+        out = _out(raw, wdir, _out_line(document, index))
         if out is not None:
             dvc_file.outs.append(out)
     return dvc_file
 
 
-def _out(raw: Any, wdir: str, line: int) -> DvcFileOut | None:
+def _out_line(document: YamlDocument, index: int) -> Callable[[], int]:
+    """The line of `outs[index]`, from the round-trip tree parsed only if a finding asks."""
+
+    def where() -> int:
+        outs_tree = child(document.tree, "outs")
+        return position(outs_tree, index)[0] if outs_tree is not None else 0
+
+    return where
+
+
+def _out(raw: Any, wdir: str, line: Callable[[], int]) -> DvcFileOut | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
         return None
     md5 = raw.get("md5")
@@ -85,7 +111,7 @@ def _out(raw: Any, wdir: str, line: int) -> DvcFileOut | None:
         hash=hash_ if isinstance(hash_, str) else None,
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         nfiles=nfiles if isinstance(nfiles, int) and not isinstance(nfiles, bool) else None,
-        line=line,
+        where=line,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.errors import DvcflowError
-from dvcflow.rules import RULES, Rule
+from dvcflow.rules import CODES, Rule, load
 
 _SUPPRESSION = re.compile(r"#\s*dvcflow:\s*ignore(?:\[(?P<codes>[A-Za-z0-9,\s]+)\])?")
 
@@ -23,7 +22,7 @@ def _matches(code: str, patterns: Iterable[str]) -> bool:
 
 def validate_patterns(patterns: Iterable[str], option: str) -> None:
     """Every code or prefix must name at least one rule (`DVF1`, `DVF105`, `ALL`)."""
-    codes = [r.CODE for r in RULES] + [f"DVF{n}" for n in range(1, 5)]
+    codes = [*CODES, *(f"DVF{n}" for n in range(1, 5))]
     for pattern in patterns:
         wanted = pattern.strip().upper()
         if wanted in ("ALL", "DVF"):
@@ -33,18 +32,16 @@ def validate_patterns(patterns: Iterable[str], option: str) -> None:
 
 
 def select_rules(select: list[str] | None, ignore: list[str]) -> list[Rule]:
+    """The rules to run, in code order; only their modules are imported (and their families')."""
     chosen: list[Rule] = []
-    for rule in RULES:
-        if select is None:
-            enabled = rule.DEFAULT_ENABLED
-        elif any(p.strip().upper() in ("ALL", "DVF") for p in select):
-            enabled = rule.DEFAULT_ENABLED or rule.CODE in {p.strip().upper() for p in select}
-        else:
-            # A rule that is off by default is only turned on by its full code.
-            enabled = rule.CODE in {p.strip().upper() for p in select} or (
-                rule.DEFAULT_ENABLED and _matches(rule.CODE, select)
-            )
-        if enabled and not _matches(rule.CODE, ignore):
+    named = {p.strip().upper() for p in select or []}
+    every = select is None or bool(named & {"ALL", "DVF"})
+    for code in CODES:
+        if _matches(code, ignore) or not (every or code in named or _matches(code, named)):
+            continue
+        rule = load(code)
+        # A rule that is off by default is only turned on by its full code.
+        if rule.DEFAULT_ENABLED or (select is not None and code in named):
             chosen.append(rule)
     return chosen
 
@@ -129,6 +126,8 @@ def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, keep the mode, then rename over."""
+    import tempfile  # only --fix writes files
+
     mode = path.stat().st_mode if path.exists() else 0o644
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".dvcflow")
     try:

@@ -17,6 +17,7 @@ from dvcflow.errors import DvcflowError, NotAGitRepository
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
+_BATCH = 256  # blob requests written to `git cat-file --batch` at once
 
 
 def _decode(raw: bytes) -> str:
@@ -116,6 +117,36 @@ class BlobReader:
             yield chunk
         self._proc.stdout.read(1)
 
+    def read_many(self, shas: list[str], max_bytes: int, budget: int) -> dict[str, bytes]:
+        """Many blobs in few round trips: requests go out in batches, answers are read back.
+
+        Blobs larger than `max_bytes` are drained and left out (read them one by one), and
+        reading stops once `budget` bytes are held. Missing objects are left out too.
+        """
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
+        found: dict[str, bytes] = {}
+        held = 0
+        for start in range(0, len(shas), _BATCH):
+            batch = shas[start : start + _BATCH]  # a few KB: never blocks on a full pipe
+            proc.stdin.write(b"".join(sha.encode() + b"\n" for sha in batch))
+            proc.stdin.flush()
+            for sha in batch:
+                fields = proc.stdout.readline().split()
+                if len(fields) != 3:
+                    continue  # `<sha> missing`: nothing follows
+                size = int(fields[2])
+                if size > max_bytes:
+                    for _ in self._chunks(size):
+                        pass
+                    continue
+                found[sha] = proc.stdout.read(size)
+                proc.stdout.read(1)
+                held += size
+            if held > budget:
+                break
+        return found
+
     def stream(self, sha: str) -> Iterable[bytes]:
         """Yield a blob in chunks, so a 1 GB file never sits in memory whole.
 
@@ -201,9 +232,16 @@ class GitRepo:
         return {_decode(p) for p in out.split(b"\0") if p}
 
     def workspace_files(self) -> list[str]:
-        """Tracked and untracked, not ignored, files of the work tree."""
-        out = run_git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], self.root)
-        return sorted({_decode(p) for p in out.split(b"\0") if p})
+        """Tracked and untracked, not ignored, files present in the work tree.
+
+        A path deleted from the work tree but still in the index is not a workspace file.
+        """
+        listed = run_git(
+            ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], self.root
+        )
+        deleted = run_git(["ls-files", "-z", "--deleted"], self.root)
+        gone = {_decode(p) for p in deleted.split(b"\0") if p}
+        return sorted({_decode(p) for p in listed.split(b"\0") if p} - gone)
 
     def close(self) -> None:
         self.blobs.close()

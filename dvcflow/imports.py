@@ -20,7 +20,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dvcflow.commands import CommandScanner, Invocation, Language
 from dvcflow.errors import DvcflowError
@@ -41,9 +41,11 @@ _RUN_MAGIC = re.compile(r"^\s*%run\s+(?:-\w+\s+)*(?P<path>[^\s;#]+)")
 _SYS_PATH_CALLS = {"insert": "front", "append": "back", "extend": "back"}
 
 
-@dataclass(frozen=True)
-class Dependency:
-    """A local file a stage needs, and how it is reached from the stage's command."""
+class Dependency(NamedTuple):
+    """A local file a stage needs, and how it is reached from the stage's command.
+
+    (A named tuple: a walk makes one per file reached, tens of thousands in a large graph.)
+    """
 
     path: str
     chain: tuple[str, ...]  # entry script ... path
@@ -55,16 +57,17 @@ class Dependency:
         return " -> ".join(self.chain)
 
 
-@dataclass(frozen=True)
-class Root:
-    """A folder on the module search path; fallback roots never shadow the standard library."""
+class Root(NamedTuple):
+    """A folder on the module search path; fallback roots never shadow the standard library.
+
+    A named tuple: search paths key the graph's caches, and tuples hash in C.
+    """
 
     path: str
     fallback: bool = False
 
 
-@dataclass(frozen=True)
-class _Edge:
+class _Edge(NamedTuple):
     path: str
     kind: DepKind
     language: Language
@@ -110,10 +113,14 @@ class DependencyGraph:
         is_dir: IsPath,
         search_roots: Sequence[str] = (),
         parsed: dict[str, _Parsed] | None = None,
+        prefetch: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.read_text = read_text
         self.is_file = is_file
         self.is_dir = is_dir
+        # Reads a batch of files ahead (a snapshot's `prefetch`): one BFS level at a time.
+        self.prefetch = prefetch
+        self._fetched: set[str] = set()
         self.search_roots = tuple(dict.fromkeys(search_roots))
         self.scanner = CommandScanner(is_file, self.search_roots)
         # Parsed Python files, shareable between graphs of one run (one per DVC project).
@@ -158,24 +165,31 @@ class DependencyGraph:
             queue.append((edge, (start,), 0))
         for edge in self._edges_of(start, invocation.language, roots, invocation.cwd):
             queue.append((edge, (start,), 0))
+        prefetch, fetched, edges_of = self.prefetch, self._fetched, self._edges_of
         while queue:
+            if prefetch is not None and queue[0][0].path not in fetched:
+                pending = [e.path for e, _, _ in queue if e.path not in fetched]
+                fetched.update(pending)
+                prefetch(pending)
             edge, chain, depth = queue.popleft()
-            if edge.path in seen:
+            path = edge.path
+            if path in seen:
                 continue
-            seen.add(edge.path)
+            seen.add(path)
             depth = 0 if edge.kind == "script" else depth + 1
-            here = (*chain, edge.path)
+            here = (*chain, path)
             if not self._trivial(edge):
-                yield Dependency(edge.path, here, edge.kind, direct=depth <= 1)
+                yield Dependency(path, here, edge.kind, direct=depth <= 1)
             if not transitive and depth >= 1:
                 continue
-            for child in self._edges_of(edge.path, edge.language, edge.roots, edge.cwd):
-                queue.append((child, here, depth))
+            for child in edges_of(path, edge.language, edge.roots, edge.cwd):
+                if child.path not in seen:  # (it would be skipped when popped)
+                    queue.append((child, here, depth))
 
     def _trivial(self, edge: _Edge) -> bool:
         return (
             edge.kind == "import"
-            and posixpath.basename(edge.path) == "__init__.py"
+            and (edge.path == "__init__.py" or edge.path.endswith("/__init__.py"))
             and self._parse_python(edge.path).trivial
         )
 
@@ -422,7 +436,7 @@ def notebook_code(text: str) -> tuple[list[str], str]:
     """The code cells of a .ipynb file and its kernel language ("python" or "r")."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return [], "python"
     if not isinstance(data, dict):
         return [], "python"
@@ -436,10 +450,13 @@ def notebook_code(text: str) -> tuple[list[str], str]:
         or "python"
     )
     cells: list[str] = []
-    for cell in data.get("cells") or []:
+    found = data.get("cells")
+    for cell in found if isinstance(found, list) else []:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
-            cells.append("".join(source) if isinstance(source, list) else str(source))
+            if isinstance(source, list):
+                source = "".join(line for line in source if isinstance(line, str))
+            cells.append(str(source))
     return cells, "r" if language.lower() == "r" else "python"
 
 
@@ -583,6 +600,8 @@ def _eval_parents(expr: ast.Subscript, again: Callable[[ast.expr], str | None]) 
     if inner is None:
         return None
     for _ in range(index.value + 1):
+        if not inner:  # the repository's root: `parents[10**12]` stays there, at once
+            break
         inner = posixpath.dirname(inner)
     return inner
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import posixpath
+import re
 import sys
 from typing import Any
 
@@ -20,6 +21,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_PARAMS_FILE = "params.yaml"
+_ALIAS = re.compile(r"(^|[\s\[{,:])\*[^\s,\]}]+", re.MULTILINE)
 
 
 class ParamsError(Exception):
@@ -30,7 +32,16 @@ class ParamsError(Exception):
 
 
 def parse_params(text: str, path: str) -> dict[str, Any]:
-    suffix = posixpath.splitext(path)[1].lower()
+    """The file's params; ParamsError (with a line where known) for anything DVC cannot read."""
+    try:
+        return _parse(text, posixpath.splitext(path)[1].lower())
+    except (RecursionError, MemoryError) as exc:
+        raise ParamsError("nested too deeply to read") from exc
+    except (ValueError, KeyError) as exc:  # a 5,000-digit number, a date such as 2020-13-45
+        raise ParamsError(f"unreadable value: {str(exc).split(';')[0]}") from exc
+
+
+def _parse(text: str, suffix: str) -> dict[str, Any]:
     if suffix == ".json":
         return _parse_json(text)
     if suffix == ".toml":
@@ -41,7 +52,41 @@ def parse_params(text: str, path: str) -> dict[str, Any]:
         data = load_yaml(text).data
     except YamlError as exc:
         raise ParamsError(exc.message, exc.line) from exc
+    if _recursive(data):
+        raise ParamsError(
+            "a YAML alias refers to a mapping or list that contains it (a recursive document)",
+            _first_alias_line(text),
+        )
     return data if isinstance(data, dict) else _not_a_mapping(data)
+
+
+def _recursive(data: Any) -> bool:
+    """Whether a container holds itself (`a: &a {b: *a}`); DVC would recurse forever."""
+    on_path: set[int] = set()
+    done: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            done.add(id(node))
+        elif id(node) in on_path:
+            return True
+        elif id(node) not in done and isinstance(node, (dict, list)):
+            on_path.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+    return False
+
+
+def _children(node: dict[Any, Any] | list[Any]) -> list[Any]:
+    values = node.values() if isinstance(node, dict) else node
+    return [v for v in values if isinstance(v, (dict, list))]
+
+
+def _first_alias_line(text: str) -> int:
+    match = _ALIAS.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
 
 
 def _not_a_mapping(data: Any) -> dict[str, Any]:

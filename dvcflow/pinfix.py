@@ -10,6 +10,7 @@ formats (Poetry, Pipfile, conda, setup.cfg, setup.py) only get the fix text.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -163,6 +164,8 @@ def _current_text(snapshot: Snapshot, path: str, *, creates: bool) -> str | None
     try:
         return snapshot.read_text(path)
     except FileNotFoundError:
-        return "" if creates else None
+        if creates and not os.path.lexists(snapshot.root / path):
+            return ""
+        return None  # a folder or a dangling symlink is in the way: never write over it
     except DvcflowError:
         return None

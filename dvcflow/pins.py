@@ -8,31 +8,22 @@ where a missing pin goes. The `--fix` edits are in `dvcflow.pinfix`.
 
 from __future__ import annotations
 
-import importlib.metadata
 import posixpath
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from weakref import WeakKeyDictionary
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from dvcflow.errors import DvcflowError
 from dvcflow.projects import discover_projects
-from dvcflow.reqmodel import Declaration, allows, newest, same_version
 from dvcflow.requirements import Declarations, collect, file_kind, is_dependency_file
 from dvcflow.snapshot import Snapshot, is_within
-from dvcflow.tomltext import TomlText
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 if TYPE_CHECKING:
     from dvcflow.context import Context
+    from dvcflow.reqmodel import Constraint, Declaration
 
 _CACHE: WeakKeyDictionary[Snapshot, Declarations] = WeakKeyDictionary()
 _SCOPE: WeakKeyDictionary[Context, bool] = WeakKeyDictionary()
@@ -41,6 +32,35 @@ _HEAD = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*\[[^\]]*\])?")
 ARRAY_SOURCES = {"pep621", "pep735", "uv", "pdm"}  # arrays of PEP 508 strings in TOML
 _QUOTED_SOURCES = {*ARRAY_SOURCES, "setup.py"}
 _INCLUDERS = {"requirements", "setup.cfg", "environment"}
+# What an include needs: a `-r`/`-c` option (or `--requirement`, `--constraint`, abbreviated),
+# or setup.cfg's `file:`. A file without any cannot include another.
+_INCLUDE_HINT = re.compile(r"(?:^|\s)--?[rc]|file:")
+
+
+# `packaging` (and dvcflow.reqmodel, built on it) loads on first use, not with this module: the
+# pre-commit hook on a commit that touches no dependency file never needs it.
+def canonicalize_name(name: str) -> str:
+    from packaging.utils import canonicalize_name as canonical
+
+    return canonical(name)
+
+
+def allows(constraint: Constraint, version: str) -> bool | None:
+    from dvcflow.reqmodel import allows as allows_
+
+    return allows_(constraint, version)
+
+
+def newest(versions: list[str]) -> str:
+    from dvcflow.reqmodel import newest as newest_
+
+    return newest_(versions)
+
+
+def same_version(a: str, b: str) -> bool:
+    from dvcflow.reqmodel import same_version as same_version_
+
+    return same_version_(a, b)
 
 
 def declarations(snapshot: Snapshot) -> Declarations:
@@ -99,8 +119,19 @@ def _in_scope(ctx: Context) -> bool:
         return False
     # A changed file may still be one that a requirements file, setup.cfg `file:` or a conda
     # `pip:` section includes; lock files and pyproject.toml include nothing, so skip them.
-    includers = [p for p in ctx.staged.files() if file_kind(p) in _INCLUDERS]
-    return bool(ctx.changed & set(collect(ctx.staged, includers).files))
+    includers = [
+        p for p in ctx.staged.files() if file_kind(p) in _INCLUDERS and _may_include(ctx.staged, p)
+    ]
+    return bool(includers) and bool(ctx.changed & set(collect(ctx.staged, includers).files))
+
+
+def _may_include(snapshot: Snapshot, path: str) -> bool:
+    """False if the file cannot include another (then it need not be parsed to know)."""
+    try:
+        text = snapshot.read_text(path)
+    except (DvcflowError, FileNotFoundError):
+        return True  # collect() says what it can read
+    return bool(_INCLUDE_HINT.search(text.removeprefix("\ufeff")))
 
 
 def uses_dvc(ctx: Context) -> bool:
@@ -115,6 +146,8 @@ def uses_dvc(ctx: Context) -> bool:
 
 def installed_version(package: str) -> str | None:
     """The version installed where the check runs (package metadata; nothing is imported)."""
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -187,41 +220,86 @@ def _forked_locks(pins: list[Declaration]) -> set[str]:
 
 
 def conflicts(state: PinStatus) -> list[Conflict]:
-    """Pins of different versions, lock entries out of date, ranges that exclude the pin."""
+    """Pins of different versions, lock entries out of date, ranges that exclude the pin.
+
+    Declarations that say the same thing are judged once (a file repeating one line 20,000
+    times is read in linear time): a pin's verdict depends only on its version, marker, kind
+    and file; a range's on its constraint and marker.
+    """
     forked = _forked_locks(state.pins)
     pins = [p for p in state.pins if p.path not in forked]
     found: list[Conflict] = []
+    verdicts: dict[tuple[Any, ...], tuple[Declaration, Literal["pin", "lock"]] | None] = {}
     for pin in pins:
-        partners = [o for o in pins if _disagree(pin, o)]
-        declared = [o for o in partners if not o.is_lock]
-        if pin.is_lock:
-            # A lock entry must match a pin written for its environments, if there is one.
-            written = [o for o in pins if not o.is_lock and _compatible(pin, o)]
-            if written and all(_disagree(pin, o) for o in written):
-                found.append(Conflict(pin, _newest(written), "lock"))
-            elif not written and partners and not _is_newest(pin, partners):
-                found.append(Conflict(pin, _newest(partners), "lock"))
-        elif declared and not _is_newest(pin, declared):
-            found.append(Conflict(pin, _newest(declared), "pin"))
+        key = (pin.version, pin.marker, pin.is_lock, pin.path)
+        if key not in verdicts:
+            verdicts[key] = _pin_verdict(pin, _distinct(pins, key))
+        verdict = verdicts[key]
+        if verdict is not None:
+            found.append(Conflict(pin, *verdict))
     reported = {id(c.declaration) for c in found}
-    declared_pins = [p for p in pins if not p.is_lock]
-    for decl in state.declared:
-        if decl.pinned or id(decl) in reported:
-            continue
-        for pin in declared_pins:
-            if _compatible(decl, pin) and allows(decl.constraint, pin.version or "") is False:
-                found.append(Conflict(decl, pin, "range"))
-                break
+    declared_pins = _first_of_each(p for p in pins if not p.is_lock)
+    unpinned = [d for d in state.declared if not d.pinned]
+    excluding: dict[tuple[Any, ...], Declaration | None] = {}
+    for decl in unpinned:
+        spec = (decl.constraint, decl.marker)
+        if spec not in excluding:
+            excluding[spec] = next((p for p in declared_pins if _excludes(decl, p)), None)
+        pin_found = excluding[spec]
+        if pin_found is not None and id(decl) not in reported:
+            found.append(Conflict(decl, pin_found, "range"))
+    firsts: dict[tuple[Any, ...], Declaration] = {}
+    for decl in unpinned:
+        firsts.setdefault((decl.constraint, decl.marker), decl)
+    ranges = list(firsts.values())
+    stale: dict[tuple[Any, ...], Declaration | None] = {}
     for pin in (p for p in pins if p.is_lock and id(p) not in reported):
-        for decl in state.declared:
-            if (
-                not decl.pinned
-                and _compatible(decl, pin)
-                and allows(decl.constraint, pin.version or "") is False
-            ):
-                found.append(Conflict(pin, decl, "lock"))
-                break
+        locked = (pin.version, pin.marker)
+        if locked not in stale:
+            stale[locked] = next((d for d in ranges if _excludes(d, pin)), None)
+        decl_found = stale[locked]
+        if decl_found is not None:
+            found.append(Conflict(pin, decl_found, "lock"))
     return sorted(found, key=lambda c: (c.declaration.path, c.declaration.line))
+
+
+def _pin_verdict(
+    pin: Declaration, pins: list[Declaration]
+) -> tuple[Declaration, Literal["pin", "lock"]] | None:
+    """The pin `pin` disagrees with (and how), or None."""
+    partners = [o for o in pins if _disagree(pin, o)]
+    declared = [o for o in partners if not o.is_lock]
+    if pin.is_lock:
+        # A lock entry must match a pin written for its environments, if there is one.
+        written = [o for o in pins if not o.is_lock and _compatible(pin, o)]
+        if written and all(_disagree(pin, o) for o in written):
+            return _newest(written), "lock"
+        if not written and partners and not _is_newest(pin, partners):
+            return _newest(partners), "lock"
+    elif declared and not _is_newest(pin, declared):
+        return _newest(declared), "pin"
+    return None
+
+
+def _distinct(pins: list[Declaration], same_as: tuple[Any, ...]) -> list[Declaration]:
+    """The pins, each (version, marker, kind, file) once, in order; `same_as` left out.
+
+    A pin never disagrees with one that says the same thing, so dropping repeats changes no
+    verdict and no choice of the first, newest partner.
+    """
+    return _first_of_each(p for p in pins if (p.version, p.marker, p.is_lock, p.path) != same_as)
+
+
+def _first_of_each(pins: Iterable[Declaration]) -> list[Declaration]:
+    seen: dict[tuple[Any, ...], Declaration] = {}
+    for pin in pins:
+        seen.setdefault((pin.version, pin.marker, pin.is_lock, pin.path), pin)
+    return list(seen.values())
+
+
+def _excludes(decl: Declaration, pin: Declaration) -> bool:
+    """A range declared for the pin's environments does not allow the pinned version."""
+    return _compatible(decl, pin) and allows(decl.constraint, pin.version or "") is False
 
 
 def _disagree(pin: Declaration, other: Declaration) -> bool:
@@ -298,6 +376,8 @@ def rewrite_requirement(raw: str, version: str) -> str | None:
         return None
     gap = spec[len(spec.rstrip()) :]
     new = f"{head.group(0)}=={version}{gap}{semicolon}{marker}"
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         old_req, new_req = Requirement(raw), Requirement(new)
     except InvalidRequirement:
@@ -382,6 +462,10 @@ def main_file(snapshot: Snapshot, decls: Declarations) -> MainFile:
 
 
 def _root_toml(snapshot: Snapshot, path: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # (imported on use, like every TOML reader here)
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(snapshot.read_text(path))
     except (FileNotFoundError, DvcflowError, tomllib.TOMLDecodeError):
@@ -396,4 +480,6 @@ def _get(data: Any, *keys: str) -> Any:
 
 
 def _key_line(snapshot: Snapshot, path: str, key: str) -> int:
+    from dvcflow.tomltext import TomlText
+
     return TomlText(snapshot.read_text(path)).key_line(("project", key))

@@ -134,10 +134,30 @@ class Pipeline:
     project: DvcProject
     document: YamlDocument | None = None
     stages: list[Stage] = field(default_factory=list)
-    lock: LockFile | None = None
     lock_path: str | None = None
-    problems: list[Problem] = field(default_factory=list)
     vars_files: set[str] = field(default_factory=set)
+    _lock: LockFile | None = field(default=None, repr=False)
+    _problems: list[Problem] = field(default_factory=list, repr=False)
+    # Reads dvc.lock when `lock` or `problems` is first asked for: a pre-commit run parses
+    # only the locks of the pipelines the commit touches (in a monorepo, one of forty).
+    _lock_loader: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def lock(self) -> LockFile | None:
+        """dvc.lock as DVC recorded it (None if absent or refused: see `problems`)."""
+        self._read_lock()
+        return self._lock
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Everything that makes DVC refuse dvc.yaml, then dvc.lock."""
+        self._read_lock()
+        return self._problems
+
+    def _read_lock(self) -> None:
+        loader, self._lock_loader = self._lock_loader, None
+        if loader is not None:
+            loader()
 
     @property
     def folder(self) -> str:
@@ -190,7 +210,10 @@ def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipelin
         pipeline.problems.append(Problem(path, line, column, error.message, error.definition))
     pipeline.stages = [_build_stage(pipeline, r) for r in resolved]
     _check_duplicate_outputs(pipeline)
-    _load_lock(snapshot, pipeline)
+    lock_path = normalize(posixpath.join(pipeline.folder, "dvc.lock"))
+    if snapshot.is_file(lock_path):
+        pipeline.lock_path = lock_path
+        pipeline._lock_loader = lambda: _load_lock(snapshot, pipeline, lock_path)
     return pipeline
 
 
@@ -368,18 +391,14 @@ def _check_duplicate_outputs(pipeline: Pipeline) -> None:
             owners[out.repo_path] = stage
 
 
-def _load_lock(snapshot: Snapshot, pipeline: Pipeline) -> None:
-    lock_path = normalize(posixpath.join(pipeline.folder, "dvc.lock"))
-    if not snapshot.is_file(lock_path):
-        return
-    pipeline.lock_path = lock_path
+def _load_lock(snapshot: Snapshot, pipeline: Pipeline, lock_path: str) -> None:
     try:
         document = load_yaml(snapshot.read_text(lock_path))
     except YamlError as exc:
-        pipeline.problems.append(Problem(lock_path, exc.line, exc.column, exc.message))
+        pipeline._problems.append(Problem(lock_path, exc.line, exc.column, exc.message))
         return
     except DvcflowError as exc:
-        pipeline.problems.append(Problem(lock_path, exc.line, 0, exc.message))
+        pipeline._problems.append(Problem(lock_path, exc.line, 0, exc.message))
         return
     problems = validate_lock(document.data)
     for problem in problems:
@@ -387,7 +406,7 @@ def _load_lock(snapshot: Snapshot, pipeline: Pipeline) -> None:
         message = (
             f"{dotted(problem.keypath)}: {problem.message}" if problem.keypath else problem.message
         )
-        pipeline.problems.append(
+        pipeline._problems.append(
             Problem(
                 lock_path,
                 line or 1,
@@ -398,7 +417,7 @@ def _load_lock(snapshot: Snapshot, pipeline: Pipeline) -> None:
             )
         )
     if not problems:
-        pipeline.lock = parse_lock(lock_path, document)
+        pipeline._lock = parse_lock(lock_path, document)
 
 
 def _lock_fix(pipeline: Pipeline) -> str:

@@ -10,12 +10,13 @@ import posixpath
 import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from dvcflow.errors import DvcflowError
 from dvcflow.snapshot import Snapshot, is_within
+
+if TYPE_CHECKING:  # imported when a .dvcignore has a pattern (`dvc init` writes only comments)
+    import pathspec
 
 
 @dataclass
@@ -60,6 +61,8 @@ class ProjectMap:
 
 def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec[Any]:
     """`.dvcignore` uses gitignore syntax; pathspec renamed the pattern factory in 0.12."""
+    import pathspec
+
     try:
         return pathspec.PathSpec.from_lines("gitignore", lines)
     except KeyError:  # pragma: no cover - older pathspec
@@ -84,6 +87,8 @@ def discover_projects(snapshot: Snapshot) -> ProjectMap:
             lines = snapshot.read_text(path).splitlines()
         except DvcflowError:  # an unreadable .dvcignore ignores nothing
             continue
+        if all(not line.strip() or line.startswith("#") for line in lines):
+            continue  # blank lines and comments only (as `dvc init` writes it): ignores nothing
         owner.ignore_files[posixpath.dirname(path)] = _gitignore_spec(lines)
     return project_map
 

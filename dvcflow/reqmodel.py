@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -226,10 +227,8 @@ def _poetry_clause(part: str) -> tuple[list[str], str | None] | None:
 
 
 def _release(version: str) -> list[int] | None:
-    try:
-        return list(Version(version).release)
-    except InvalidVersion:
-        return None
+    parsed = _version(version)
+    return None if parsed is None else list(parsed.release)
 
 
 def _caret_upper(version: str) -> str | None:
@@ -252,11 +251,16 @@ def _tilde_upper(version: str) -> str | None:
 
 
 def _is_version(text: str) -> bool:
+    return _version(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _version(text: str) -> Version | None:
+    """The PEP 440 version, parsed once per text; None if invalid (or a 5,000-digit number)."""
     try:
-        Version(text)
-    except InvalidVersion:
-        return False
-    return True
+        return Version(text)
+    except (InvalidVersion, ValueError):
+        return None
 
 
 # -- conda MatchSpec ---------------------------------------------------------------------------
@@ -318,10 +322,10 @@ def exact_constraint(version: str) -> Constraint:
 
 def same_version(a: str, b: str) -> bool:
     """PEP 440 equality (`3.50` == `3.50.0`), string equality for non-PEP 440 versions."""
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
+    first, second = _version(a), _version(b)
+    if first is None or second is None:
         return a == b
+    return first == second
 
 
 def newest(versions: list[str]) -> str:
@@ -334,4 +338,7 @@ def allows(constraint: Constraint, version: str) -> bool | None:
     """Whether the constraint admits `version`; None when that cannot be told."""
     if constraint.allowed is None or not _is_version(version):
         return None
-    return constraint.allowed.contains(version, prereleases=True)
+    try:
+        return constraint.allowed.contains(version, prereleases=True)
+    except ValueError:  # a specifier whose version has more digits than Python reads
+        return None

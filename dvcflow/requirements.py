@@ -24,14 +24,14 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from dvcflow.errors import DvcflowError
-from dvcflow.reqfile import RequirementsGraph
-from dvcflow.reqformats import PARSERS, FileResult
-from dvcflow.reqmodel import Declaration, DeclProblem
 from dvcflow.snapshot import Snapshot
+
+if TYPE_CHECKING:  # the parsers (and `packaging`) load when a file is read, not to name one
+    from dvcflow.reqformats import FileResult
+    from dvcflow.reqmodel import Declaration, DeclProblem
 
 _REQUIREMENTS = re.compile(
     r"^(.*requirements.*\.(txt|in)|requirements.*\.lock|constraints.*\.txt)$", re.IGNORECASE
@@ -101,6 +101,8 @@ class Declarations:
     opaque: list[str] = field(default_factory=list)  # dependencies computed at run time
 
     def of(self, package: str) -> list[Declaration]:
+        from packaging.utils import canonicalize_name
+
         wanted = canonicalize_name(package)
         return [d for d in self.items if d.package == wanted]
 
@@ -112,6 +114,8 @@ class Declarations:
 
 def collect(snapshot: Snapshot, paths: Iterable[str] | None = None) -> Declarations:
     """Read every dependency file of the snapshot (or of `paths`) and what they include."""
+    from dvcflow.reqfile import RequirementsGraph
+
     graph = RequirementsGraph(snapshot)
     result = Declarations()
     candidates = snapshot.files() if paths is None else sorted(paths)
@@ -145,6 +149,8 @@ def _order(declaration: Declaration) -> tuple[str, int, int, str]:
 
 
 def _parse(snapshot: Snapshot, path: str, kind: str) -> FileResult | None:
+    from dvcflow.reqformats import PARSERS, FileResult
+
     try:
         text = snapshot.read_text(path)
     except FileNotFoundError:

@@ -7,6 +7,7 @@ once per run and cached; symlinks are never followed out of the repository.
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 from abc import ABC, abstractmethod
@@ -21,6 +22,8 @@ from dvcflow.gitrepo import BlobTooLarge, GitRepo
 View = Literal["staged", "workspace"]
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _BINARY_SNIFF = 8000
+PREFETCH_MAX_BYTES = 1 << 20  # larger blobs are streamed when read, never held by a prefetch
+PREFETCH_BUDGET = 32 << 20  # bytes one prefetch may hold
 
 
 class UnreadableFile(DvcflowError):
@@ -46,6 +49,7 @@ class Snapshot(ABC):
         self.max_bytes = max_bytes
         self._bytes: dict[str, bytes] = {}
         self._text: dict[str, str] = {}
+        self._listing: list[str] | None = None  # files(), listed once per run
 
     # -- listing ---------------------------------------------------------------------------
     @abstractmethod
@@ -66,8 +70,19 @@ class Snapshot(ABC):
                 parent = posixpath.dirname(parent)
         return frozenset(dirs)
 
+    @cached_property
+    def _sorted_files(self) -> list[str]:
+        return self.files()
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        named: dict[str, list[str]] = {}
+        for path in self._sorted_files:
+            named.setdefault(posixpath.basename(path), []).append(path)
+        return named
+
     def files_named(self, name: str) -> list[str]:
-        return [p for p in self.files() if posixpath.basename(p) == name]
+        return list(self._by_name.get(name, ()))
 
     def is_file(self, path: str) -> bool:
         return normalize(path) in self._file_set
@@ -80,7 +95,12 @@ class Snapshot(ABC):
 
     def files_under(self, folder: str) -> list[str]:
         folder = normalize(folder)
-        return [p for p in self.files() if is_within(p, folder) and p != folder]
+        files = self._sorted_files
+        if not folder:
+            return list(files)
+        # The paths below `folder/` are one block of the sorted list, before `folder0`.
+        start = bisect.bisect_left(files, folder + "/")
+        return files[start : bisect.bisect_left(files, folder + "0", start)]
 
     # -- content ---------------------------------------------------------------------------
     @abstractmethod
@@ -90,6 +110,9 @@ class Snapshot(ABC):
     @abstractmethod
     def stream(self, path: str) -> Iterable[bytes]:
         """The file's bytes in chunks, for hashing large files without loading them."""
+
+    def prefetch(self, paths: Iterable[str]) -> None:  # noqa: B027 (a hint, not required)
+        """Hint: these files will be read soon (the staged view reads them in one batch)."""
 
     def _too_large(self, path: str, size: int) -> UnreadableFile:
         return UnreadableFile(
@@ -126,7 +149,9 @@ class StagedSnapshot(Snapshot):
     view: View = "staged"
 
     def files(self) -> list[str]:
-        return sorted(p for p, e in self.repo.index().items() if not e.is_submodule)
+        if self._listing is None:
+            self._listing = sorted(p for p, e in self.repo.index().items() if not e.is_submodule)
+        return list(self._listing)
 
     def _entry_sha(self, path: str, hops: int = 0) -> str:
         entry = self.repo.index().get(path)
@@ -149,7 +174,28 @@ class StagedSnapshot(Snapshot):
             raise self._too_large(path, exc.size) from exc
 
     def stream(self, path: str) -> Iterable[bytes]:
-        return self.repo.blobs.stream(self._entry_sha(normalize(path)))
+        path = normalize(path)
+        if path in self._bytes:
+            return iter((self._bytes[path],))
+        return self.repo.blobs.stream(self._entry_sha(path))
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read the small blobs among these files in batches, not one `cat-file` round trip
+        each; symlinks, larger blobs and anything past a memory budget are read when asked."""
+        index = self.repo.index()
+        wanted: dict[str, list[str]] = {}
+        for path in paths:
+            path = normalize(path)
+            entry = index.get(path)
+            if path in self._bytes or entry is None or entry.is_submodule or entry.is_symlink:
+                continue
+            wanted.setdefault(entry.sha, []).append(path)
+        if not wanted:
+            return
+        limit = min(PREFETCH_MAX_BYTES, self.max_bytes)
+        for sha, data in self.repo.blobs.read_many(list(wanted), limit, PREFETCH_BUDGET).items():
+            for path in wanted[sha]:
+                self._bytes[path] = data
 
 
 class WorkspaceSnapshot(Snapshot):
@@ -158,7 +204,9 @@ class WorkspaceSnapshot(Snapshot):
     view: View = "workspace"
 
     def files(self) -> list[str]:
-        return self.repo.workspace_files()
+        if self._listing is None:
+            self._listing = self.repo.workspace_files()  # one `git ls-files` per run
+        return list(self._listing)
 
     def _real(self, path: str) -> Path:
         full = self.root / path

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from dvcflow.commands import CommandScanner
+from dvcflow.commands import CommandScanner, Invocation
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId
 from dvcflow.dvcfiles import load_dvc_files
@@ -64,6 +64,7 @@ class DepsAnalysis:
         self._graphs: dict[str, DependencyGraph] = {}
         self._parsed: dict[str, Any] = {}  # Python files parsed once, shared by all graphs
         self._files: dict[int, StageFiles] = {}
+        self._invocations: dict[int, list[Invocation]] = {}
         self.fixes: dict[Diagnostic, _Fixable] = {}
         self.params_data: dict[str, Any] = {}  # params file -> data or its ParamsError
 
@@ -81,19 +82,36 @@ class DepsAnalysis:
             roots = [project_root, _join(project_root, "src"), "", "src"]
             snapshot = self.snapshot
             self._graphs[project_root] = DependencyGraph(
-                snapshot.read_text, snapshot.is_file, snapshot.is_dir, roots, self._parsed
+                snapshot.read_text,
+                snapshot.is_file,
+                snapshot.is_dir,
+                roots,
+                self._parsed,
+                prefetch=snapshot.prefetch,
             )
         return self._graphs[project_root]
+
+    def invocations(self, stage: Stage) -> list[Invocation]:
+        """What the stage's cmd runs (the scripts of every stage are read in one batch)."""
+        if not self._invocations:
+            for each in self.ctx.stages("staged"):
+                scanner: CommandScanner = self.graph(each.pipeline.project.root).scanner
+                self._invocations[id(each)] = scanner.scan_cmd(each.cmd, each.wdir)
+            scripts = (i.script for found in self._invocations.values() for i in found)
+            self.snapshot.prefetch(list(dict.fromkeys(scripts)))
+        if id(stage) not in self._invocations:  # a stage of no staged pipeline
+            scanner = self.graph(stage.pipeline.project.root).scanner
+            self._invocations[id(stage)] = scanner.scan_cmd(stage.cmd, stage.wdir)
+        return self._invocations[id(stage)]
 
     def files(self, stage: Stage) -> StageFiles:
         """Scripts the stage's cmd runs and everything they import (transitively)."""
         key = id(stage)
         if key not in self._files:
             graph = self.graph(stage.pipeline.project.root)
-            scanner: CommandScanner = graph.scanner
             found = StageFiles()
             seen: set[str] = set()
-            for invocation in scanner.scan_cmd(stage.cmd, stage.wdir):
+            for invocation in self.invocations(stage):
                 if invocation.script not in seen:
                     seen.add(invocation.script)
                     found.scripts.append(
@@ -123,41 +141,44 @@ class DepsAnalysis:
 
     # -- what the repository produces ------------------------------------------------------
     @cached_property
-    def produced(self) -> frozenset[str]:
-        """Paths DVC creates or pulls: stage outputs, dvc.lock outputs, `.dvc`-tracked data."""
+    def _declared(self) -> frozenset[str]:
+        """Paths dvc.yaml files and `.dvc` files declare as outputs (no dvc.lock read)."""
         paths: set[str] = set()
         for pipeline in self.ctx.pipelines("staged"):
             for stage in pipeline.stages:
                 paths.update(out.repo_path for out in stage.outs)
-            paths.update(_lock_outs(pipeline))
         for dvc_file in load_dvc_files(self.snapshot):
             paths.update(out.repo_path for out in dvc_file.outs)
         return frozenset(paths)
 
     @cached_property
+    def produced(self) -> frozenset[str]:
+        """Paths DVC creates or pulls: stage outputs, dvc.lock outputs, `.dvc`-tracked data."""
+        paths = set(self._declared)
+        for pipeline in self.ctx.pipelines("staged"):
+            paths.update(_lock_outs(pipeline))
+        return frozenset(paths)
+
+    def is_produced(self, path: str) -> bool:
+        """Created by DVC: an output itself, inside an output folder, or a folder of outputs.
+
+        Declared outputs answer first: every dvc.lock is parsed only for a path they miss.
+        """
+        return _within(path, self._declared, self._declared_folders) or _within(
+            path, self.produced, self._produced_folders
+        )
+
+    @cached_property
+    def _declared_folders(self) -> frozenset[str]:
+        return _folders(self._declared)
+
+    @cached_property
     def _produced_folders(self) -> frozenset[str]:
-        """Every folder that holds a produced path."""
-        folders: set[str] = set()
-        for path in self.produced:
-            parent = posixpath.dirname(path)
-            while parent and parent not in folders:
-                folders.add(parent)
-                parent = posixpath.dirname(parent)
-        return frozenset(folders)
+        return _folders(self.produced)
 
     @cached_property
     def submodules(self) -> list[str]:
         return [path for path, entry in self.ctx.repo.index().items() if entry.is_submodule]
-
-    def is_produced(self, path: str) -> bool:
-        """Created by DVC: an output itself, inside an output folder, or a folder of outputs."""
-        if path in self._produced_folders:
-            return True
-        while path:
-            if path in self.produced:
-                return True
-            path = posixpath.dirname(path)
-        return False
 
     def exists(self, path: str) -> bool:
         return self.snapshot.exists(path) or any(is_within(path, s) for s in self.submodules)
@@ -300,6 +321,31 @@ def _lock_outs(pipeline: Pipeline) -> Iterator[str]:
         wdir = stage.wdir if stage is not None else pipeline.folder
         for entry in locked.outs:
             yield normalize(posixpath.join(wdir, entry.path))
+
+
+def _folders(paths: frozenset[str]) -> frozenset[str]:
+    """Every folder that holds one of the paths."""
+    folders: set[str] = set()
+    for path in paths:
+        parent = posixpath.dirname(path)
+        while parent and parent not in folders:
+            folders.add(parent)
+            parent = posixpath.dirname(parent)
+    return frozenset(folders)
+
+
+def _within(path: str, paths: frozenset[str], folders: frozenset[str]) -> bool:
+    """The path is one of `paths`, inside one of them, or a folder holding one of them."""
+    if path in folders:
+        return True
+    while path:
+        if path in paths:
+            return True
+        parent = posixpath.dirname(path)
+        if parent == path:  # "/" of an absolute path (a wdir outside the repository)
+            return False
+        path = parent
+    return False
 
 
 def _join(folder: str, name: str) -> str:

@@ -388,6 +388,8 @@ def dvc_status(project_dir: str) -> RawStatus:
             repo = Repo(project_dir)
         except DvcException as exc:
             raise DvcFailed(_dvc_message(exc)) from exc
+        except Exception as exc:  # DVC's own crash on input it does not expect
+            raise DvcFailed(_dvc_crash(exc)) from exc
         try:
             with lock_repo(repo):
                 status: RawStatus = {}
@@ -398,6 +400,8 @@ def dvc_status(project_dir: str) -> RawStatus:
             raise DvcBusy(str(exc)) from exc
         except DvcException as exc:
             raise DvcFailed(_dvc_message(exc)) from exc
+        except Exception as exc:  # a symlink loop, a path outside the repo, a wrongly typed field
+            raise DvcFailed(_dvc_crash(exc)) from exc
         finally:
             repo.close()
 
@@ -409,6 +413,12 @@ def _stage_status(stage: Any) -> RawStatus:
         return {stage.addressing: entries} if entries else {}
     result: RawStatus = stage.status(check_updates=False)
     return result
+
+
+def _dvc_crash(exc: Exception) -> str:
+    """An exception DVC raised without explaining it (`dvc status` fails the same way)."""
+    detail = str(exc).splitlines()[0] if str(exc).strip() else ""
+    return f"DVC failed with {type(exc).__name__}{': ' + detail if detail else ''}"
 
 
 def _dvc_message(exc: BaseException) -> str:
@@ -478,6 +488,8 @@ def _overlapping(graph_outs: list[str], producers: dict[str, str], dep: str) -> 
     while parent:
         if parent in producers:
             yield producers[parent]
+        if parent == posixpath.dirname(parent):  # "/" of a path outside the repository
+            break
         parent = posixpath.dirname(parent)
     prefix = dep + "/"
     index = bisect_left(graph_outs, prefix)

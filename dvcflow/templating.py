@@ -103,6 +103,21 @@ def resolve(
     """
     if not isinstance(document, Mapping):
         return [], []
+    try:
+        return _resolve(document, dvcfile, read_text, parsing_config)
+    except RecursionError:  # DVC recurses the same way, and fails with the same error
+        message = (
+            "nested too deeply to resolve (or a YAML alias inside the mapping or list it names)"
+        )
+        return [], [TemplateError(message, None, ())]
+
+
+def _resolve(
+    document: Mapping[str, Any],
+    dvcfile: str,
+    read_text: ReadText,
+    parsing_config: Mapping[str, Any] | None,
+) -> tuple[list[ResolvedStage], list[TemplateError]]:
     resolver = _Resolver(dvcfile, read_text, dict(parsing_config or {}))
     try:
         resolver.load_top_vars(document.get(VARS_KWD, []))

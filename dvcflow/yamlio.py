@@ -9,14 +9,19 @@ merge-conflict markers, alias bombs and pathological nesting end in a YamlError 
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.error import YAMLError as RuamelYAMLError
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 MAX_NODES = 1_000_000  # after alias expansion; a real dvc.yaml or params file is far below
 _CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})(\s|$)", re.MULTILINE)
@@ -49,9 +54,82 @@ class YamlDocument:
         return self._tree
 
 
+class _Resolver(VersionedResolver):
+    """ruamel's YAML 1.2 resolver, without its per-scalar overhead (same tags, half the time).
+
+    ruamel recomputes the YAML version for every scalar (three attribute lookups that raise
+    under the C parser, which never reports a `%YAML` directive: the version is then fixed
+    for the whole document), and matches a plain scalar against its regexps each time it
+    occurs; dvc.lock repeats the same keys and hashes thousands of times.
+    """
+
+    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
+        super().__init__(version, loader, loadumper)
+        self._fixed_version: Any = None
+        self._plain_tags: dict[str, Any] = {}
+
+    @property
+    def processing_version(self) -> Any:
+        if self._fixed_version is not None:
+            return self._fixed_version
+        version = VersionedResolver.processing_version.fget(self)  # type: ignore[attr-defined]
+        if not hasattr(self.loadumper, "_scanner"):  # the C parser: no %YAML directive seen
+            self._fixed_version = version
+        return version
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        tag = self._plain_tags.get(value)
+        if tag is None:  # a plain scalar's tag depends on its text alone
+            tag = self._plain_tags[value] = self._resolve_plain(value)
+        return tag
+
+    def _resolve_plain(self, value: str) -> Any:
+        """`VersionedResolver.resolve` of a plain scalar, matching the same regexps in the same
+        order, unwrapped from ruamel's LazyEval (Python code on every `.match`)."""
+        first = value[0] if value else ""
+        key = (self.processing_version, first)
+        candidates = _CANDIDATES.get(key)
+        if candidates is None:
+            table = self.versioned_resolver
+            found = table.get(first, []) + table.get(None, [])
+            candidates = _CANDIDATES[key] = [(tag, _unwrap(regexp)) for tag, regexp in found]
+        for tag, regexp in candidates:
+            if regexp.match(value):
+                return self.DEFAULT_SCALAR_TAG if tag == _STR else Tag(suffix=tag)
+        return self.DEFAULT_SCALAR_TAG  # one object: _Constructor recognises it
+
+
+_CANDIDATES: dict[tuple[Any, str], list[tuple[str, Any]]] = {}  # (version, first char) -> regexps
+
+
+def _unwrap(regexp: Any) -> Any:
+    lazy = getattr(regexp, "lazy_self", None)  # ruamel.yaml.util.LazyEval
+    return lazy() if lazy is not None else regexp
+
+
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Constructor(SafeConstructor):
+    """ruamel's safe constructor with a shortcut for the commonest node: an untagged string.
+
+    Its value is the string itself (what `construct_yaml_str` returns after four calls).
+    """
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        if node.__class__ is ScalarNode and node.ctag is _Resolver.DEFAULT_SCALAR_TAG:
+            return node.value
+        return super().construct_object(node, deep)
+
+
 def _yaml(typ: str) -> YAML:
     yaml = YAML(typ=typ)
     yaml.allow_duplicate_keys = False
+    if typ == "safe":
+        yaml.Resolver = _Resolver
+        yaml.Constructor = _Constructor
     return yaml
 
 
@@ -62,7 +140,7 @@ def load_yaml(text: str) -> YamlDocument:
         line = text.count("\n", 0, marker.start()) + 1
         raise YamlError("unresolved merge-conflict marker", line, 1)
     try:
-        data = _yaml("safe").load(text)
+        data = _load_safe(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -72,6 +150,10 @@ def load_yaml(text: str) -> YamlDocument:
         raise YamlError(f"YAML error: {str(exc).splitlines()[0]}") from exc
     except RecursionError as exc:
         raise YamlError("YAML is nested too deeply to read") from exc
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        # ruamel's constructors build Python values: an int past Python's digit limit, a date
+        # such as 2020-13-45 or `!!bool maybe` fail there, after parsing succeeded.
+        raise YamlError(f"unreadable value: {exc}") from exc
     if data is None:
         data = {}
     try:
@@ -81,21 +163,37 @@ def load_yaml(text: str) -> YamlDocument:
     return YamlDocument(data=data, text=text)
 
 
+def _load_safe(text: str) -> Any:
+    """The safe load, with Python's cyclic garbage collector paused: a large dvc.lock makes
+    tens of thousands of containers and frees none, so each collection pass is pure cost
+    (a fifth of the parse)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _yaml("safe").load(text)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _check_expanded_size(tree: Any, text: str) -> None:
-    """Reject alias bombs: count nodes as if aliases were expanded, memoised per object."""
+    """Reject alias bombs: count nodes as if aliases were expanded, memoised per object.
+
+    Keys count one each (a safe-loaded mapping's keys are hashable: never a mapping or list);
+    scalars are counted without a call each, which keeps this cheap on a large dvc.lock.
+    """
     sizes: dict[int, int] = {}
 
     def size(node: Any) -> int:
-        if isinstance(node, Mapping):
-            children: Sequence[Any] = [*node.keys(), *node.values()]
-        elif isinstance(node, list):
-            children = node
-        else:
-            return 1
         key = id(node)
         if key not in sizes:
             sizes[key] = 0  # a self-referencing alias counts once
-            total = 1 + sum(size(child) for child in children)
+            if isinstance(node, Mapping):
+                total, children = 1 + len(node), node.values()
+            else:
+                total, children = 1, node
+            for item in children:
+                total += size(item) if isinstance(item, (Mapping, list)) else 1
             sizes[key] = total
             if total > MAX_NODES:
                 raise YamlError(
@@ -105,7 +203,8 @@ def _check_expanded_size(tree: Any, text: str) -> None:
                 )
         return sizes[key]
 
-    size(tree)
+    if isinstance(tree, (Mapping, list)):
+        size(tree)
 
 
 def _first_alias_line(text: str) -> int:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import click
 from dvcflow.rules import Rule, by_code
 
 from dvcflow import __version__
 from dvcflow.context import Context
-from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
+from dvcflow.diagnostics import Diagnostic
+from dvcflow.engine import Edit, apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
 from dvcflow.reporters import FORMATS, report
 
@@ -67,6 +71,44 @@ def cli(
     except DvcflowError as exc:
         click.echo(f"dvcflow: error: {exc}", err=True)
         return EXIT_ERROR
+    except Exception as exc:  # the last resort: a bug in dvcflow never prints a traceback
+        return _internal_error(exc)
+
+
+class RuleCrashed(Exception):
+    """A rule (its check or its fix) raised something other than a DvcflowError."""
+
+    def __init__(self, code: str, error: Exception) -> None:
+        super().__init__(code)
+        self.code = code
+        self.error = error
+
+
+@contextmanager
+def _guard(code: str) -> Iterator[None]:
+    """Name the rule an unexpected exception escaped from; DvcflowErrors pass as they are."""
+    try:
+        yield
+    except DvcflowError:
+        raise
+    except Exception as exc:
+        raise RuleCrashed(code, exc) from exc
+
+
+def _internal_error(exc: Exception) -> int:
+    """One line on stderr, exit 2; the traceback only with DVCFLOW_DEBUG=1."""
+    error = exc.error if isinstance(exc, RuleCrashed) else exc
+    where = f" in {exc.code}" if isinstance(exc, RuleCrashed) else ""
+    lines = str(error).strip().splitlines()
+    detail = f": {lines[0][:300]}" if lines else ""
+    if os.environ.get("DVCFLOW_DEBUG") == "1":
+        traceback.print_exception(error, file=sys.stderr)
+    click.echo(
+        f"dvcflow: internal error{where}: {type(error).__name__}{detail} (please report; "
+        "DVCFLOW_DEBUG=1 shows the traceback)",
+        err=True,
+    )
+    return EXIT_ERROR
 
 
 def _explain(code: str) -> int:
@@ -94,8 +136,9 @@ def _check(
     ctx = Context.from_cwd(all_files=all_files)
     try:
         rules = _rules(ctx, select, ignore)
+        _refuse_unmerged(ctx)
         if fix:
-            fixed = apply_fixes(lambda: Context.from_cwd(all_files=all_files), rules)
+            fixed = _fix(all_files, rules)
             for edit in fixed:
                 click.echo(f"dvcflow: fixed {edit.path}: {edit.summary}", err=True)
             if fixed:
@@ -104,11 +147,41 @@ def _check(
                     "includes them",
                     err=True,
                 )
-        diagnostics = run_rules(ctx, rules)
+        diagnostics = _run(ctx, rules)
     finally:
         ctx.close()
     report(diagnostics, output_format, sys.stdout)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _refuse_unmerged(ctx: Context) -> None:
+    """Mid-merge the index holds the conflicting versions, not a commit: nothing to judge."""
+    unmerged = sorted(ctx.repo.conflicted())
+    if unmerged:
+        more = f" (and {len(unmerged) - 1} more files)" if len(unmerged) > 1 else ""
+        raise DvcflowError(
+            f"unmerged: a merge conflict is in progress{more}; resolve it and `git add` "
+            "the files, then run dvcflow again",
+            unmerged[0],
+        )
+
+
+def _run(ctx: Context, rules: list[Rule]) -> list[Diagnostic]:
+    """Every rule's findings; a rule that crashes is named (RuleCrashed)."""
+    found: list[Diagnostic] = []
+    for rule in rules:
+        with _guard(rule.CODE):
+            found.extend(run_rules(ctx, [rule]))
+    return sorted(set(found))
+
+
+def _fix(all_files: bool, rules: list[Rule]) -> list[Edit]:
+    """Each rule's fixes, from a fresh context per rule; a rule that crashes is named."""
+    fixed: list[Edit] = []
+    for rule in rules:
+        with _guard(rule.CODE):
+            fixed.extend(apply_fixes(lambda: Context.from_cwd(all_files=all_files), [rule]))
+    return fixed
 
 
 def run(argv: Sequence[str] | None = None) -> int:

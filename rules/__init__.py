@@ -1,4 +1,4 @@
-"""The rule registry: every `dvfNNN_*.py` module in this package, in code order.
+"""The rule registry: every `dvfNNN_*.py` module in this package, in code order, imported lazily.
 
 A rule is a module with a docstring (its documentation), `CODE`, `NAME`, `SEVERITY`,
 `DEFAULT_ENABLED` and `check(ctx)`; optionally `fix(ctx, diagnostics)` for safe `--fix` edits.
@@ -29,17 +29,39 @@ class Rule(Protocol):
     def check(self, ctx: Context) -> Iterator[Diagnostic]: ...
 
 
-def _discover() -> tuple[Rule, ...]:
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if _RULE_MODULE.match(m.name))
-    return tuple(cast(Rule, importlib.import_module(f"{__name__}.{name}")) for name in names)
+def _names() -> tuple[str, ...]:
+    return tuple(
+        sorted(m.name for m in pkgutil.iter_modules(__path__) if _RULE_MODULE.match(m.name))
+    )
 
 
-RULES: tuple[Rule, ...] = _discover()
+_MODULES: dict[str, str] = {name[:6].upper(): name for name in _names()}  # DVF101 -> module
+CODES: tuple[str, ...] = tuple(_MODULES)  # every rule's code, in order, without importing it
+
+# Every rule module, imported on first use (`RULES`): a rule imports its family's engine
+# modules, so a run selecting one family imports only that family's rules (see `load`).
+RULES: tuple[Rule, ...]
+
+
+def load(code: str) -> Rule:
+    """Import one rule module by its code (`DVF101`)."""
+    rule = cast(Rule, importlib.import_module(f"{__name__}.{_MODULES[code]}"))
+    if code != rule.CODE:
+        raise ImportError(f"{_MODULES[code]} declares CODE = {rule.CODE!r}, not {code!r}")
+    return rule
+
+
+def __getattr__(name: str) -> tuple[Rule, ...]:
+    if name == "RULES":
+        rules = tuple(load(code) for code in CODES)
+        globals()["RULES"] = rules
+        return rules
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def by_code(code: str) -> Rule | None:
-    return next((r for r in RULES if code.upper() == r.CODE), None)
+    return load(code.upper()) if code.upper() in _MODULES else None
 
 
-def codes(rules: Iterable[Rule] = RULES) -> list[str]:
-    return [r.CODE for r in rules]
+def codes(rules: Iterable[Rule] | None = None) -> list[str]:
+    return list(CODES) if rules is None else [r.CODE for r in rules]

@@ -121,6 +121,9 @@ def _params(an: DepsAnalysis, path: str) -> Any:
             an.params_data[path] = parse_params(an.snapshot.read_text(path), path)
         except DvcflowError as exc:
             an.params_data[path] = ParamsError(exc.message, exc.line)
+        except FileNotFoundError as exc:  # listed, but a symlink to a file that is not there
+            missing = exc.args[0] if exc.args else path
+            an.params_data[path] = ParamsError(f"{missing} does not exist (a dangling symlink?)")
         except ParamsError as exc:
             an.params_data[path] = exc
     data = an.params_data[path]

@@ -144,4 +144,6 @@ def _dvcignore_lines(ctx: Context, folder: str, paths: tuple[str, ...]) -> list[
 def _self_and_ancestors(path: str) -> Iterator[str]:
     while path:
         yield path
+        if path == posixpath.dirname(path):  # "/": an absolute path outside the repository
+            return
         path = posixpath.dirname(path)

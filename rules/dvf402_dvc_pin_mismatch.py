@@ -49,10 +49,11 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         status,
         uses_dvc,
     )
-    from dvcflow.reqmodel import newest, same_version
 
     if not in_scope(ctx):
         return
+    from dvcflow.reqmodel import newest, same_version  # `packaging`: only when in scope
+
     decls = declarations(ctx.staged)
     dvc_used = uses_dvc(ctx)
     for package in checked_packages(ctx):
