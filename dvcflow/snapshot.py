@@ -72,7 +72,7 @@ class Snapshot(ABC):
 
     @cached_property
     def _sorted_files(self) -> list[str]:
-        return self.files()
+        return sorted(self.files())  # (already sorted: a linear pass, and a guarantee)
 
     @cached_property
     def _by_name(self) -> dict[str, list[str]]:
