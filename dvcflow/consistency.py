@@ -24,10 +24,10 @@ import contextlib
 import posixpath
 import shlex
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from weakref import WeakKeyDictionary
 
 from dvcflow.context import Context
@@ -402,11 +402,9 @@ class LockAnalysis:
             tree = _stage_tree(stage)
             line, column = position(tree, "cmd") if tree is not None else (stage.line, 0)
             yield DefinitionDiff(stage, "cmd", None, line, column, recorded=entry.cmd)
+        yield from self._path_diffs(stage, stage.deps, entry.deps, "dep", unlocked=not stage.frozen)
         if not stage.frozen:
-            yield from self._path_diffs(stage, stage.deps, entry.deps, "dep")
             yield from self._param_key_diffs(stage, entry)
-        else:
-            yield from self._stale(stage, stage.deps, entry.deps, "dep")
         yield from self._path_diffs(stage, stage.outs, entry.outs, "out")
 
     def _path_diffs(
@@ -415,24 +413,20 @@ class LockAnalysis:
         decls: list[PathDecl],
         entries: tuple[LockEntry, ...],
         kind: Literal["dep", "out"],
+        *,
+        unlocked: bool = True,
     ) -> Iterator[DefinitionDiff]:
-        locked = {e.path for e in entries}
-        for decl in decls:
-            if decl.path not in locked:
-                yield DefinitionDiff(stage, kind, decl.path, decl.line, decl.column)
-        yield from self._stale(stage, decls, entries, kind)
-
-    def _stale(
-        self,
-        stage: Stage,
-        decls: list[PathDecl],
-        entries: tuple[LockEntry, ...],
-        kind: Literal["dep", "out"],
-    ) -> Iterator[DefinitionDiff]:
+        """Declared paths dvc.lock lacks (if `unlocked`), then the `stale-*` entries: paths
+        dvc.lock records that dvc.yaml no longer declares."""
+        if unlocked:
+            locked = {e.path for e in entries}
+            for decl in decls:
+                if decl.path not in locked:
+                    yield DefinitionDiff(stage, kind, decl.path, decl.line, decl.column)
         declared = {d.path for d in decls}
+        stale: DefinitionKind = "stale-dep" if kind == "dep" else "stale-out"
         for e in entries:
             if e.path not in declared:
-                stale: DefinitionKind = "stale-dep" if kind == "dep" else "stale-out"
                 yield DefinitionDiff(stage, stale, e.path, stage.line, stage.column)
 
     def _param_key_diffs(self, stage: Stage, entry: LockStage) -> Iterator[DefinitionDiff]:
@@ -474,18 +468,22 @@ class LockAnalysis:
         if entry is None:
             return
         if not stage.frozen:
-            for decl in stage.deps:
-                recorded = next((e for e in entry.deps if e.path == decl.path), None)
-                if recorded is not None:
-                    diff = self._dep_diff(stage, decl, recorded)
-                    if diff is not None:
-                        yield diff
-        for decl in stage.outs:
-            recorded = next((e for e in entry.outs if e.path == decl.path), None)
-            if recorded is not None:
-                diff = self._git_diff(stage, decl, recorded)
-                if diff is not None:
-                    yield diff
+            yield from self._recorded_diffs(stage, stage.deps, entry.deps, self._dep_diff)
+        yield from self._recorded_diffs(stage, stage.outs, entry.outs, self._git_diff)
+
+    def _recorded_diffs(
+        self,
+        stage: Stage,
+        decls: list[PathDecl],
+        entries: tuple[LockEntry, ...],
+        judge: Callable[[Stage, PathDecl, LockEntry], DepDiff | None],
+    ) -> Iterator[DepDiff]:
+        """`judge` each declaration against the entry dvc.lock records for its path (if any)."""
+        for decl in decls:
+            recorded = next((e for e in entries if e.path == decl.path), None)
+            diff = judge(stage, decl, recorded) if recorded is not None else None
+            if diff is not None:
+                yield diff
 
     def _dep_diff(self, stage: Stage, decl: PathDecl, recorded: LockEntry) -> DepDiff | None:
         if recorded.md5 is None or hash_name(recorded.hash) is None:
@@ -695,3 +693,15 @@ def analysis(ctx: Context) -> LockAnalysis:
     if ctx not in _ANALYSES:
         _ANALYSES[ctx] = LockAnalysis(ctx)
     return _ANALYSES[ctx]
+
+
+Diff = TypeVar("Diff", ParamDiff, DefinitionDiff, DepDiff)
+
+
+def scoped_diffs(
+    ctx: Context, diffs: Callable[[LockAnalysis, Stage], Iterable[Diff]]
+) -> Iterator[Diff]:
+    """What `diffs` (e.g. `LockAnalysis.param_diffs`) finds in each stage in scope, in order."""
+    lock = analysis(ctx)
+    for stage in lock.in_scope:
+        yield from diffs(lock, stage)

@@ -3,16 +3,19 @@
 `package_findings()` judges one package (missing, only ranges, conflicting pins); it returns
 each diagnostic with the edit that fixes it, when that edit is safe (see `dvcflow.pins`).
 `problem_findings()` turns unreadable dependency files and lines into findings.
+`fix_findings()` is the `fix()` of a rule that lists its findings with a `findings(ctx, view)`
+function (DVF401, DVF403); its `check()` is `dvcflow.pins.check_findings()`.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dvcflow.diagnostics import Diagnostic, RuleId
-from dvcflow.pinfix import PlannedEdit, plan_append, plan_pin
+from dvcflow.pinfix import PlannedEdit, apply_plans, plan_append, plan_pin
 from dvcflow.pins import (
     Conflict,
     PinStatus,
@@ -25,13 +28,32 @@ from dvcflow.pins import (
 )
 from dvcflow.reqmodel import DeclProblem
 from dvcflow.requirements import Declarations, lock_command
-from dvcflow.snapshot import Snapshot
+from dvcflow.snapshot import Snapshot, View
+
+if TYPE_CHECKING:
+    from dvcflow.context import Context
+    from dvcflow.engine import Edit
 
 
 @dataclass(frozen=True)
 class Finding:
     diagnostic: Diagnostic
     edit: PlannedEdit | None = None
+
+
+# A rule's findings on one view of the repository: its policy (which packages, how named).
+FindingsOf = Callable[["Context", View], list[Finding]]
+
+
+def fix_findings(
+    ctx: Context, diagnostics: list[Diagnostic], findings: FindingsOf
+) -> Iterator[Edit]:
+    """A rule's `fix()`: the work tree's edits for these diagnostics (see `fix_plans`)."""
+    from dvcflow.engine import Edit  # (the engine loads the rules that load this module)
+
+    plans = fix_plans(diagnostics, findings(ctx, "workspace"))
+    for path, content, summary in apply_plans(ctx, ctx.workspace, plans):
+        yield Edit(path, content, summary)
 
 
 def package_findings(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from weakref import WeakKeyDictionary
@@ -19,10 +19,12 @@ from weakref import WeakKeyDictionary
 from dvcflow.errors import DvcflowError
 from dvcflow.projects import discover_projects
 from dvcflow.requirements import Declarations, collect, file_kind, is_dependency_file
-from dvcflow.snapshot import Snapshot, is_within
+from dvcflow.snapshot import Snapshot, View, is_within
 
 if TYPE_CHECKING:
     from dvcflow.context import Context
+    from dvcflow.diagnostics import Diagnostic
+    from dvcflow.pinfindings import Finding
     from dvcflow.reqmodel import Constraint, Declaration
 
 _CACHE: WeakKeyDictionary[Snapshot, Declarations] = WeakKeyDictionary()
@@ -110,6 +112,20 @@ def in_scope(ctx: Context) -> bool:
     return _SCOPE[ctx]
 
 
+def check_findings(
+    ctx: Context, findings: Callable[[Context, View], list[Finding]]
+) -> Iterator[Diagnostic]:
+    """A rule's `check()`: its findings on the staged view, when the commit is in scope.
+
+    Here rather than in dvcflow.pinfindings so that a commit out of scope never loads
+    `packaging` (pinfindings builds on it).
+    """
+    if not in_scope(ctx):
+        return
+    for finding in findings(ctx, "staged"):
+        yield finding.diagnostic
+
+
 def _in_scope(ctx: Context) -> bool:
     if ctx.all_files or not ctx.repo.has_head:
         return True
@@ -146,14 +162,9 @@ def uses_dvc(ctx: Context) -> bool:
 
 def installed_version(package: str) -> str | None:
     """The version installed where the check runs (package metadata; nothing is imported)."""
-    import importlib.metadata
+    from dvcflow.dists import installed_version as from_metadata
 
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    except (OSError, ValueError):  # pragma: no cover - broken metadata
-        return None
+    return from_metadata(package)
 
 
 # -- status ------------------------------------------------------------------------------------

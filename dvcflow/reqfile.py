@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
-    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -32,6 +31,7 @@ from dvcflow.reqmodel import (
     Source,
     exact_constraint,
     from_requirement,
+    named_declaration,
     requirement_or_error,
 )
 from dvcflow.snapshot import Snapshot, normalize
@@ -254,20 +254,7 @@ def _link(
                 pass
     if name is None:
         return None
-    return Declaration(
-        path=path,
-        line=number,
-        column=1,
-        raw=text,
-        package=canonicalize_name(name),
-        name=name,
-        extras=(),
-        constraint=constraint,
-        marker=marker,
-        source=source,
-        section=section,
-        url=url,
-    )
+    return _line_declaration(text, path, number, source, section, name, constraint, marker, url)
 
 
 def _templated(
@@ -277,20 +264,33 @@ def _templated(
     match = _NAME.match(text)
     if match is None or "${" in match[1]:
         return None
-    name = match[1]
-    rest = text[match.end() :].strip()
-    return Declaration(
+    constraint = Constraint(text[match.end() :].strip(), False, None, None)
+    return _line_declaration(text, path, number, source, section, match[1], constraint)
+
+
+def _line_declaration(
+    text: str,
+    path: str,
+    number: int,
+    source: Source,
+    section: str,
+    name: str,
+    constraint: Constraint,
+    marker: str | None = None,
+    url: str | None = None,
+) -> Declaration:
+    """A declaration written as the whole requirements line `text` (at column 1)."""
+    return named_declaration(
+        name,
+        constraint,
         path=path,
         line=number,
         column=1,
         raw=text,
-        package=canonicalize_name(name),
-        name=name,
-        extras=(),
-        constraint=Constraint(rest, False, None, None),
-        marker=None,
         source=source,
         section=section,
+        marker=marker,
+        url=url,
     )
 
 

@@ -17,10 +17,9 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 
 from dvcflow.reqfile import Include, ParsedFile, parse_lines
 from dvcflow.reqmodel import (
@@ -30,6 +29,7 @@ from dvcflow.reqmodel import (
     Source,
     exact_constraint,
     from_requirement,
+    named_declaration,
     parse_conda_spec,
     pep440_constraint,
     poetry_constraint,
@@ -61,19 +61,56 @@ class FileResult:
         self.problems.extend(parsed.problems)
         self.includes.extend(parsed.includes)
 
+    def requirement(
+        self,
+        text: str,
+        path: str,
+        line: int,
+        column: int,
+        *,
+        source: Source,
+        section: str,
+        key: tuple[str | int, ...] | None = None,
+        problem_column: int = 1,
+    ) -> None:
+        """Declare a PEP 508 requirement string, or record why it is invalid."""
+        parsed = requirement_or_error(text)
+        if isinstance(parsed, str):
+            message = f"invalid requirement `{text}` in {section}: {parsed}"
+            self.problem(path, line, message, column=problem_column)
+            return
+        self.declarations.append(
+            from_requirement(
+                parsed,
+                path=path,
+                line=line,
+                column=column,
+                raw=text,
+                source=source,
+                section=section,
+                key=key,
+            )
+        )
+
 
 Parser = Callable[[str, str], FileResult]
 
 
-def _load_toml(text: str, path: str, result: FileResult) -> dict[str, Any] | None:
+def _read_toml(
+    text: str, path: str, read: Callable[[dict[str, Any], TomlText, str, FileResult], None]
+) -> FileResult:
+    """A TOML file's result: its syntax error, or what `read(data, toml, path, result)` finds."""
+    result = FileResult()
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message, line, column = error_position(exc, text)
         result.problem(
             path, line, f"{path} is not valid TOML ({message})", column=column, whole_file=True
         )
-        return None
+        return result
+    read(data, TomlText(text), path, result)
+    return result
 
 
 def _table(data: Any, *keys: str) -> dict[str, Any]:
@@ -91,11 +128,10 @@ def _section(key: Key) -> str:
 
 def parse_pyproject(text: str, path: str) -> FileResult:
     """PEP 621, PEP 735, Poetry (deps and groups), `[tool.uv]`, `[tool.pdm]` dev-dependencies."""
-    result = FileResult()
-    data = _load_toml(text, path, result)
-    if data is None:
-        return result
-    toml = TomlText(text)
+    return _read_toml(text, path, _pyproject)
+
+
+def _pyproject(data: dict[str, Any], toml: TomlText, path: str, result: FileResult) -> None:
     project = _table(data, "project")
     arrays: list[tuple[Key, Any, Source]] = []
     if "dependencies" in project:
@@ -113,7 +149,6 @@ def parse_pyproject(text: str, path: str) -> FileResult:
     for key, items, source in arrays:
         _pep508_array(toml, path, key, items, source, result)
     _poetry(toml, path, _table(data, "tool", "poetry"), result)
-    return result
 
 
 def _pep508_array(
@@ -133,26 +168,15 @@ def _pep508_array(
             continue
         line, column = toml.string_position(key_line, item, seen.get(item, 0))
         seen[item] = seen.get(item, 0) + 1
-        parsed = requirement_or_error(item)
-        if isinstance(parsed, str):
-            result.problem(
-                path,
-                line,
-                f"invalid requirement `{item}` in {section}: {parsed}",
-                column=max(column, 1),
-            )
-            continue
-        result.declarations.append(
-            from_requirement(
-                parsed,
-                path=path,
-                line=line,
-                column=column,
-                raw=item,
-                source=source,
-                section=section,
-                key=(*key, index),
-            )
+        result.requirement(
+            item,
+            path,
+            line,
+            column,
+            source=source,
+            section=section,
+            key=(*key, index),
+            problem_column=max(column, 1),
         )
 
 
@@ -181,39 +205,20 @@ def _poetry(toml: TomlText, path: str, poetry: dict[str, Any], result: FileResul
 def _poetry_entry(
     toml: TomlText, path: str, section: str, name: str, spec: Any, line: int, result: FileResult
 ) -> None:
-    raw = toml.lines[line - 1].strip() if line else f"{name} = {spec!r}"
-    column = _indent(toml.lines[line - 1]) + 1 if line else 0
-    extras: tuple[str, ...] = ()
-    marker: str | None = None
-    url: str | None = None
     if isinstance(spec, str):
-        version: Any = spec
+        declared = _KeySpec(spec)
     elif isinstance(spec, dict):
-        version = spec.get("version", "")
-        extras = _extras(spec.get("extras"))
-        marker = _poetry_marker(spec)
-        url = next((str(spec[k]) for k in ("git", "path", "url", "file") if k in spec), None)
+        declared = _KeySpec(
+            spec.get("version", ""),
+            _extras(spec.get("extras")),
+            _poetry_marker(spec),
+            _url(spec, ("git", "path", "url", "file")),
+        )
     else:
         result.problem(path, line, f"{section} {name}: expected a version string or a table")
         return
-    if not isinstance(version, str):
-        result.problem(path, line, f"{section} {name}: version must be a string")
-        return
-    result.declarations.append(
-        Declaration(
-            path=path,
-            line=line,
-            column=column,
-            raw=raw,
-            package=canonicalize_name(name),
-            name=name,
-            extras=extras,
-            constraint=poetry_constraint(version),
-            marker=marker,
-            source="poetry",
-            section=section,
-            url=url,
-        )
+    _declare_key(
+        toml, path, section, name, spec, line, result, declared, poetry_constraint, "poetry"
     )
 
 
@@ -235,8 +240,58 @@ def _extras(value: Any) -> tuple[str, ...]:
     return tuple(sorted(str(e) for e in value if isinstance(e, str)))
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
+def _url(spec: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    """A table entry's direct source (`git = ...`, `path = ...`): the first of `keys` present."""
+    return next((str(spec[k]) for k in keys if k in spec), None)
+
+
+class _KeySpec(NamedTuple):
+    """What a TOML dependency entry `name = spec` (Poetry, Pipfile) declares."""
+
+    version: Any  # should be a string; anything else is a problem
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    url: str | None = None
+
+
+def _declare_key(
+    toml: TomlText,
+    path: str,
+    section: str,
+    name: str,
+    spec: Any,
+    line: int,
+    result: FileResult,
+    declared: _KeySpec,
+    constraint_of: Callable[[str], Constraint | None],
+    source: Source,
+) -> None:
+    """Declare the entry `name = spec` at `line` (0: not found), or say why its version cannot
+    be read (`constraint_of` returns None for a version it does not accept)."""
+    version = declared.version
+    if not isinstance(version, str):
+        result.problem(path, line, f"{section} {name}: version must be a string")
+        return
+    constraint = constraint_of(version)
+    if constraint is None:
+        result.problem(path, line, f"{section} {name}: `{version}` is not a version specifier")
+        return
+    text = toml.lines[line - 1] if line else ""
+    result.declarations.append(
+        named_declaration(
+            name,
+            constraint,
+            path=path,
+            line=line,
+            column=len(text) - len(text.lstrip()) + 1 if line else 0,
+            raw=text.strip() if line else f"{name} = {spec!r}",
+            source=source,
+            section=section,
+            extras=declared.extras,
+            marker=declared.marker,
+            url=declared.url,
+        )
+    )
 
 
 # -- Pipfile -----------------------------------------------------------------------------------
@@ -246,55 +301,32 @@ _PIPFILE_NOT_PACKAGES = {"source", "requires", "pipenv", "scripts"}
 
 def parse_pipfile(text: str, path: str) -> FileResult:
     """`[packages]`, `[dev-packages]` and custom categories; values are pip specifiers."""
-    result = FileResult()
-    data = _load_toml(text, path, result)
-    if data is None:
-        return result
-    toml = TomlText(text)
+    return _read_toml(text, path, _pipfile)
+
+
+def _pipfile(data: dict[str, Any], toml: TomlText, path: str, result: FileResult) -> None:
     for category, table in data.items():
         if category in _PIPFILE_NOT_PACKAGES or not isinstance(table, dict):
             continue
         for name, spec in table.items():
             line = toml.key_line((category, name))
             _pipfile_entry(toml, path, f"[{category}]", name, spec, line, result)
-    return result
 
 
 def _pipfile_entry(
     toml: TomlText, path: str, section: str, name: str, spec: Any, line: int, result: FileResult
 ) -> None:
-    raw = toml.lines[line - 1].strip() if line else f"{name} = {spec!r}"
-    version: Any = spec
-    extras: tuple[str, ...] = ()
-    marker: str | None = None
-    url: str | None = None
+    declared = _KeySpec(spec)
     if isinstance(spec, dict):
-        version = spec.get("version", "*")
-        extras = _extras(spec.get("extras"))
-        marker = spec.get("markers") if isinstance(spec.get("markers"), str) else None
-        url = next((str(spec[k]) for k in ("git", "path", "file") if k in spec), None)
-    if not isinstance(version, str):
-        result.problem(path, line, f"{section} {name}: version must be a string")
-        return
-    constraint = _pipfile_constraint(version)
-    if constraint is None:
-        result.problem(path, line, f"{section} {name}: `{version}` is not a version specifier")
-        return
-    result.declarations.append(
-        Declaration(
-            path=path,
-            line=line,
-            column=_indent(toml.lines[line - 1]) + 1 if line else 0,
-            raw=raw,
-            package=canonicalize_name(name),
-            name=name,
-            extras=extras,
-            constraint=constraint,
-            marker=marker,
-            source="pipfile",
-            section=section,
-            url=url,
+        markers = spec.get("markers")
+        declared = _KeySpec(
+            spec.get("version", "*"),
+            _extras(spec.get("extras")),
+            markers if isinstance(markers, str) else None,
+            _url(spec, ("git", "path", "file")),
         )
+    _declare_key(
+        toml, path, section, name, spec, line, result, declared, _pipfile_constraint, "pipfile"
     )
 
 
@@ -369,22 +401,8 @@ def _setup_cfg_value(
             if item in lines[value_lines[index] - 1]:
                 line, cursor = value_lines[index], index + 1
                 break
-        parsed = requirement_or_error(item)
-        if isinstance(parsed, str):
-            result.problem(path, line, f"invalid requirement `{item}` in {label}: {parsed}")
-            continue
         column = lines[line - 1].find(item) + 1 if line else 0
-        result.declarations.append(
-            from_requirement(
-                parsed,
-                path=path,
-                line=line,
-                column=column,
-                raw=item,
-                source="setup.cfg",
-                section=label,
-            )
-        )
+        result.requirement(item, path, line, column, source="setup.cfg", section=label)
 
 
 def _ini_value_lines(lines: list[str], section: str, key: str) -> list[int]:
@@ -491,22 +509,9 @@ def _py_requirements(
             text = text.strip()
             if not text or text.startswith("#"):
                 continue
-            parsed = requirement_or_error(text)
             line = item.lineno + offset
-            if isinstance(parsed, str):
-                result.problem(path, line, f"invalid requirement `{text}` in {label}: {parsed}")
-                continue
-            result.declarations.append(
-                from_requirement(
-                    parsed,
-                    path=path,
-                    line=line,
-                    column=item.col_offset + 1,
-                    raw=text,
-                    source="setup.py",
-                    section=label,
-                )
-            )
+            column = item.col_offset + 1
+            result.requirement(text, path, line, column, source="setup.py", section=label)
 
 
 # -- conda -------------------------------------------------------------------------------------
@@ -514,18 +519,17 @@ def _py_requirements(
 
 def parse_environment_yml(text: str, path: str) -> FileResult:
     """conda `dependencies:` specs and the `pip:` list (requirements-file lines)."""
-    result = FileResult()
-    document = _load_yaml(text, path, result)
-    if document is None:
-        return result
-    data, tree = document
+    return _read_yaml(text, path, _environment)
+
+
+def _environment(data: Any, tree: Any, path: str, result: FileResult) -> None:
     deps = data.get("dependencies") if isinstance(data, dict) else None
     if deps is None:
-        return result
+        return
     deps_tree = tree.get("dependencies")
     if not isinstance(deps, list):
         result.problem(path, position(tree, "dependencies")[0], "dependencies must be a list")
-        return result
+        return
     for index, item in enumerate(deps):
         line, column = position(deps_tree, index)
         if isinstance(item, str):
@@ -534,10 +538,13 @@ def parse_environment_yml(text: str, path: str) -> FileResult:
             _pip_section(path, item["pip"], deps_tree[index].get("pip"), result)
         else:
             result.problem(path, line, f"dependencies item {item!r} is neither a spec nor pip:")
-    return result
 
 
-def _load_yaml(text: str, path: str, result: FileResult) -> tuple[Any, Any] | None:
+def _read_yaml(
+    text: str, path: str, read: Callable[[Any, Any, str, FileResult], None]
+) -> FileResult:
+    """A YAML file's result: its syntax error, or what `read(data, tree, path, result)` finds."""
+    result = FileResult()
     try:
         document = load_yaml(text)
     except YamlError as exc:
@@ -548,8 +555,9 @@ def _load_yaml(text: str, path: str, result: FileResult) -> tuple[Any, Any] | No
             column=exc.column or 1,
             whole_file=True,
         )
-        return None
-    return document.data, document.tree
+        return result
+    read(document.data, document.tree, path, result)
+    return result
 
 
 def _conda_item(path: str, item: str, line: int, column: int, result: FileResult) -> None:
@@ -559,16 +567,13 @@ def _conda_item(path: str, item: str, line: int, column: int, result: FileResult
         return
     name, constraint = parsed
     result.declarations.append(
-        Declaration(
+        named_declaration(
+            name,
+            constraint,
             path=path,
             line=line,
             column=column,
             raw=item,
-            package=canonicalize_name(name),
-            name=name,
-            extras=(),
-            constraint=constraint,
-            marker=None,
             source="conda",
             section="dependencies",
         )
@@ -595,16 +600,14 @@ def _pip_section(path: str, items: Any, tree: Any, result: FileResult) -> None:
 
 
 def _lock(path: str, name: str, version: str, line: int, raw: str, section: str) -> Declaration:
-    return Declaration(
+    column = 1 if line else 0
+    return named_declaration(
+        name,
+        exact_constraint(version),
         path=path,
         line=line,
-        column=1 if line else 0,
+        column=column,
         raw=raw,
-        package=canonicalize_name(name),
-        name=name,
-        extras=(),
-        constraint=exact_constraint(version),
-        marker=None,
         source="lock",
         section=section,
     )
@@ -612,15 +615,14 @@ def _lock(path: str, name: str, version: str, line: int, raw: str, section: str)
 
 def parse_toml_lock(text: str, path: str) -> FileResult:
     """poetry.lock, uv.lock, pdm.lock (`[[package]]`) and PEP 751 pylock.toml (`[[packages]]`)."""
-    result = FileResult()
-    data = _load_toml(text, path, result)
-    if data is None:
-        return result
-    toml = TomlText(text)
+    return _read_toml(text, path, _toml_lock)
+
+
+def _toml_lock(data: dict[str, Any], toml: TomlText, path: str, result: FileResult) -> None:
     table = "packages" if "packages" in data and "package" not in data else "package"
     packages = data.get(table, [])
     if not isinstance(packages, list):
-        return result
+        return
     lines = toml.array_table_lines((table,), "version")
     for nth, entry in enumerate(packages):
         if not isinstance(entry, dict):
@@ -634,7 +636,6 @@ def parse_toml_lock(text: str, path: str) -> FileResult:
                 path, name, version, line, f'name = "{name}", version = "{version}"', f"[[{table}]]"
             )
         )
-    return result
 
 
 def parse_pipfile_lock(text: str, path: str) -> FileResult:
@@ -682,14 +683,13 @@ def _json_key_line(lines: list[str], key: str, start: int) -> int:
 
 def parse_conda_lock(text: str, path: str) -> FileResult:
     """conda-lock.yml: `package:` entries with `name`, `version`, `manager`, `platform`."""
-    result = FileResult()
-    document = _load_yaml(text, path, result)
-    if document is None:
-        return result
-    data, tree = document
+    return _read_yaml(text, path, _conda_lock)
+
+
+def _conda_lock(data: Any, tree: Any, path: str, result: FileResult) -> None:
     packages = data.get("package") if isinstance(data, dict) else None
     if not isinstance(packages, list):
-        return result
+        return
     for index, entry in enumerate(packages):
         if not isinstance(entry, dict):
             continue
@@ -701,7 +701,6 @@ def parse_conda_lock(text: str, path: str) -> FileResult:
         result.declarations.append(
             _lock(path, name, str(version), line, f"{name} {version}", "package")
         )
-    return result
 
 
 PARSERS: dict[str, Parser] = {

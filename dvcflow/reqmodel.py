@@ -151,19 +151,51 @@ def from_requirement(
     section: str,
     key: tuple[str | int, ...] | None = None,
 ) -> Declaration:
+    return named_declaration(
+        req.name,
+        pep440_constraint(req.specifier),
+        path=path,
+        line=line,
+        column=column,
+        raw=raw,
+        source=source,
+        section=section,
+        extras=tuple(sorted(req.extras)),
+        marker=str(req.marker) if req.marker is not None else None,
+        url=req.url,
+        key=key,
+    )
+
+
+def named_declaration(
+    name: str,
+    constraint: Constraint,
+    *,
+    path: str,
+    line: int,
+    column: int,
+    raw: str,
+    source: Source,
+    section: str,
+    extras: tuple[str, ...] = (),
+    marker: str | None = None,
+    url: str | None = None,
+    key: tuple[str | int, ...] | None = None,
+) -> Declaration:
+    """A declaration of a package by `name` as written (`package` is its PEP 503 name)."""
     return Declaration(
         path=path,
         line=line,
         column=column,
         raw=raw,
-        package=canonicalize_name(req.name),
-        name=req.name,
-        extras=tuple(sorted(req.extras)),
-        constraint=pep440_constraint(req.specifier),
-        marker=str(req.marker) if req.marker is not None else None,
+        package=canonicalize_name(name),
+        name=name,
+        extras=extras,
+        constraint=constraint,
+        marker=marker,
         source=source,
         section=section,
-        url=req.url,
+        url=url,
         key=key,
     )
 

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.stale import Verdict, stale_report
+from dvcflow.stalefamily import stale_findings
 
 CODE = "DVF201"
 NAME = "stale-stage"
@@ -48,17 +49,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     for problem in report.problems:
         text = problem.message + report.version_note
         yield RULE.at(problem.path, 0, 0, text, fix=problem.fix, target=problem.path)
-    for verdict in report.verdicts:
-        if verdict.kind == "stage" and verdict.stale and not verdict.skipped:
-            yield RULE.at(
-                verdict.path,
-                verdict.line,
-                verdict.column,
-                message(verdict) + report.version_note,
-                fix=verdict.fix,
-                stage=verdict.address,
-                target=next((c.path for c in verdict.stale if c.path), verdict.address),
-            )
+    yield from stale_findings(ctx, RULE, "stage", message, fallback="address")
 
 
 def message(verdict: Verdict) -> str:

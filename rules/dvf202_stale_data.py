@@ -27,7 +27,8 @@ from collections.abc import Iterator
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.stale import Verdict, stale_report
+from dvcflow.stale import Verdict
+from dvcflow.stalefamily import stale_findings
 
 CODE = "DVF202"
 NAME = "stale-data"
@@ -37,18 +38,7 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    report = stale_report(ctx)
-    for verdict in report.verdicts:
-        if verdict.kind == "data" and verdict.stale and not verdict.skipped:
-            yield RULE.at(
-                verdict.path,
-                verdict.line,
-                verdict.column,
-                message(verdict) + report.version_note,
-                fix=verdict.fix,
-                stage=verdict.address,
-                target=next((c.path for c in verdict.stale if c.path), verdict.path),
-            )
+    yield from stale_findings(ctx, RULE, "data", message, fallback="path")
 
 
 def message(verdict: Verdict) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.stale import Verdict, stale_report
+from dvcflow.stalefamily import verdict_finding
 
 CODE = "DVF203"
 NAME = "missing-data"
@@ -36,14 +37,8 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 def check(ctx: Context) -> Iterator[Diagnostic]:
     for verdict in stale_report(ctx).verdicts:
         if verdict.missing and not verdict.stale and not verdict.skipped:
-            yield RULE.at(
-                verdict.path,
-                verdict.line,
-                verdict.column,
-                message(verdict),
-                fix=verdict.pull_fix,
-                stage=verdict.address,
-                target=next((c.path for c in verdict.missing if c.path), verdict.address),
+            yield verdict_finding(
+                RULE, verdict, message(verdict), verdict.pull_fix, verdict.missing, verdict.address
             )
 
 

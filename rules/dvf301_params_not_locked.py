@@ -33,7 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dvcflow.consistency import MISSING, ParamDiff, analysis, lock_path, repro_fix, show_value
+from dvcflow.consistency import (
+    MISSING,
+    LockAnalysis,
+    ParamDiff,
+    lock_path,
+    repro_fix,
+    scoped_diffs,
+    show_value,
+)
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
@@ -45,18 +53,17 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    lock = analysis(ctx)
-    for stage in lock.in_scope:
-        for diff in lock.param_diffs(stage):
-            yield RULE.at(
-                diff.decl.repo_path,
-                diff.line,
-                diff.column,
-                _message(diff),
-                fix=_fix(diff),
-                stage=stage.address,
-                target=f"{diff.decl.repo_path}:{diff.key}" if diff.key else diff.decl.repo_path,
-            )
+    for diff in scoped_diffs(ctx, LockAnalysis.param_diffs):
+        path = diff.decl.repo_path
+        yield RULE.at(
+            path,
+            diff.line,
+            diff.column,
+            _message(diff),
+            fix=_fix(diff),
+            stage=diff.stage.address,
+            target=f"{path}:{diff.key}" if diff.key else path,
+        )
 
 
 def _fix(diff: ParamDiff) -> str:

@@ -29,7 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dvcflow.consistency import DefinitionDiff, analysis, commit_fix, lock_path, repro_fix
+from dvcflow.consistency import (
+    DefinitionDiff,
+    LockAnalysis,
+    commit_fix,
+    lock_path,
+    repro_fix,
+    scoped_diffs,
+)
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
@@ -41,19 +48,18 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    lock = analysis(ctx)
-    for stage in lock.in_scope:
-        for diff in lock.definition_diffs(stage):
-            yield RULE.at(
-                stage.pipeline.path,
-                diff.line,
-                diff.column,
-                _message(diff),
-                fix=commit_fix(stage) if diff.stale else repro_fix(stage),
-                stage=stage.address,
-                target=diff.target or stage.address,
-                severity="warning" if diff.stale else None,
-            )
+    for diff in scoped_diffs(ctx, LockAnalysis.definition_diffs):
+        stage = diff.stage
+        yield RULE.at(
+            stage.pipeline.path,
+            diff.line,
+            diff.column,
+            _message(diff),
+            fix=commit_fix(stage) if diff.stale else repro_fix(stage),
+            stage=stage.address,
+            target=diff.target or stage.address,
+            severity="warning" if diff.stale else None,
+        )
 
 
 def _message(diff: DefinitionDiff) -> str:

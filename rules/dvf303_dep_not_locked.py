@@ -32,7 +32,14 @@ import posixpath
 import shlex
 from collections.abc import Iterator
 
-from dvcflow.consistency import DepDiff, analysis, commit_fix, lock_path, repro_fix
+from dvcflow.consistency import (
+    DepDiff,
+    LockAnalysis,
+    commit_fix,
+    lock_path,
+    repro_fix,
+    scoped_diffs,
+)
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
@@ -45,18 +52,16 @@ _SHOWN_FILES = 3
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    lock = analysis(ctx)
-    for stage in lock.in_scope:
-        for diff in lock.dep_diffs(stage):
-            yield RULE.at(
-                stage.pipeline.path,
-                diff.decl.line,
-                diff.decl.column,
-                _message(diff),
-                fix=_fix(ctx, diff),
-                stage=stage.address,
-                target=diff.decl.repo_path,
-            )
+    for diff in scoped_diffs(ctx, LockAnalysis.dep_diffs):
+        yield RULE.at(
+            diff.stage.pipeline.path,
+            diff.decl.line,
+            diff.decl.column,
+            _message(diff),
+            fix=_fix(ctx, diff),
+            stage=diff.stage.address,
+            target=diff.decl.repo_path,
+        )
 
 
 def _short(md5: str | None) -> str:

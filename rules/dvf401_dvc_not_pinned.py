@@ -65,12 +65,9 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    from dvcflow.pins import in_scope
+    from dvcflow.pins import check_findings
 
-    if not in_scope(ctx):
-        return
-    for finding in findings(ctx, "staged"):
-        yield finding.diagnostic
+    yield from check_findings(ctx, findings)
 
 
 def findings(ctx: Context, view: View) -> list[Finding]:
@@ -97,10 +94,6 @@ def findings(ctx: Context, view: View) -> list[Finding]:
 
 
 def fix(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
-    from dvcflow.engine import Edit
-    from dvcflow.pinfindings import fix_plans
-    from dvcflow.pinfix import apply_plans
+    from dvcflow.pinfindings import fix_findings
 
-    plans = fix_plans(diagnostics, findings(ctx, "workspace"))
-    for path, content, summary in apply_plans(ctx, ctx.workspace, plans):
-        yield Edit(path, content, summary)
+    yield from fix_findings(ctx, diagnostics, findings)

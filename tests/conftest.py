@@ -139,6 +139,22 @@ def dvc_repo(repo: Repo) -> Repo:
 # -- a real MLflow server (shared by test_mlflow_tag.py and test_repro.py) --------------------
 
 MLFLOW = _tool("mlflow")
+MLFLOW_TAG = str(BIN / "dvcflow-mlflow-tag")
+
+# A .pre-commit-config.yaml running dvcflow-mlflow-tag after each commit (more hooks may follow).
+MLFLOW_TAG_CONFIG = f"""\
+repos:
+  - repo: local
+    hooks:
+      - id: dvcflow-mlflow-tag
+        name: dvcflow mlflow tag
+        entry: {MLFLOW_TAG}
+        language: system
+        stages: [post-commit]
+        always_run: true
+        pass_filenames: false
+        verbose: true
+"""
 
 
 def _free_port() -> int:

@@ -27,24 +27,14 @@ from dvcflow.mlflow_rest import sanitize_uri
 from dvcflow.runmatch import load_settings
 from dvcflow.tagqueue import QueueError, TagQueue
 
-from .conftest import PRE_COMMIT, Repo, Server
+from .conftest import MLFLOW_TAG, MLFLOW_TAG_CONFIG, PRE_COMMIT, Repo, Server
 
-BIN = Path(sys.executable).parent
-HOOK = str(BIN / "dvcflow-mlflow-tag")
+HOOK = MLFLOW_TAG
 RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
 
-PRE_COMMIT_CONFIG = f"""\
-repos:
-  - repo: local
-    hooks:
-      - id: dvcflow-mlflow-tag
-        name: dvcflow mlflow tag
-        entry: {HOOK}
-        language: system
-        stages: [post-commit]
-        always_run: true
-        pass_filenames: false
-        verbose: true
+PRE_COMMIT_CONFIG = (
+    MLFLOW_TAG_CONFIG
+    + f"""\
       - id: dvcflow-mlflow-tag-rewrite
         name: dvcflow mlflow tag (rewrite)
         entry: {HOOK} --post-rewrite
@@ -54,6 +44,7 @@ repos:
         pass_filenames: false
         verbose: true
 """
+)
 
 START_PY = '''\
 """Open the pipeline's parent run and print its id (the seeds' start_pipeline.py)."""

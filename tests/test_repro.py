@@ -32,27 +32,11 @@ from dvcflow.runrecord import (
     split_address,
 )
 
-from .conftest import PRE_COMMIT, Repo, Server
+from .conftest import BIN, MLFLOW_TAG_CONFIG, PRE_COMMIT, Repo, Server
 
-BIN = Path(sys.executable).parent
 REPRO = str(BIN / "dvcflow-repro")
-HOOK = str(BIN / "dvcflow-mlflow-tag")
 PY = shlex.quote(sys.executable)
 STAGES = ["prepare", "train", "evaluate"]
-
-PRE_COMMIT_CONFIG = f"""\
-repos:
-  - repo: local
-    hooks:
-      - id: dvcflow-mlflow-tag
-        name: dvcflow mlflow tag
-        entry: {HOOK}
-        language: system
-        stages: [post-commit]
-        always_run: true
-        pass_filenames: false
-        verbose: true
-"""
 
 PARAMS = """\
 prepare:
@@ -267,7 +251,7 @@ def test_repro_run_tree_noop_commit_tagging_and_failure(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_RUN_ID", "f" * 32)  # a stale one: stages must not resume it
     repo = dvc_repo
-    repo.write(".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
+    repo.write(".pre-commit-config.yaml", MLFLOW_TAG_CONFIG)
     repo.run(PRE_COMMIT, "install", "--hook-type", "post-commit")
     base = make_pipeline(repo, 'experiments = ["repro-exp"]\n')
 
