@@ -176,9 +176,10 @@ class GitRepo:
 
     @classmethod
     def discover(cls, start: Path | str = ".") -> GitRepo:
+        """The work tree holding `start`; whether HEAD exists is asked in the same call."""
         try:
             proc = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel"],
+                ["git", "rev-parse", "--show-toplevel", "--verify", "-q", "HEAD"],
                 cwd=start,
                 capture_output=True,
                 env=_git_env(),
@@ -188,13 +189,16 @@ class GitRepo:
             raise DvcflowError("git is not installed or not on PATH") from exc
         except NotADirectoryError as exc:
             raise NotAGitRepository(f"{start} is not a folder") from exc
-        top = _decode(proc.stdout).strip()
-        if proc.returncode != 0 or not top:
+        lines = _decode(proc.stdout).splitlines()
+        top = lines[0].strip() if lines else ""
+        if proc.returncode not in (0, 1) or not top:  # 1: the work tree has no commit yet
             raise NotAGitRepository(
                 f"{Path(start).resolve()} is not inside a Git work tree "
                 "(run dvcflow from a clone, or `git init` first)"
             )
-        return cls(Path(top))
+        repo = cls(Path(top))
+        repo._has_head = proc.returncode == 0 and len(lines) > 1
+        return repo
 
     @property
     def has_head(self) -> bool:

@@ -164,20 +164,24 @@ def collect_folder(
     `.dvcignore` inside the folder makes DVC refuse to hash it (IgnoreInCollectedDirError).
     """
     nested = [r for r in nested_roots if r != folder and is_within(r, folder)]
+    prefix = folder + "/" if folder else ""
+    cut = len(prefix)
+    checks_ignored = project is not None and bool(project.ignore_files)
     files: list[str] = []
     for path in paths:
-        if not is_within(path, folder) or path == folder:
+        if not path.startswith(prefix) or path == folder:
             continue
-        rel = path[len(folder) + 1 :] if folder else path  # posixpath.relpath, without its cost
-        parts = rel.split("/")
-        if any(part in _ALWAYS_IGNORED for part in parts[:-1]) or parts[-1] == ".git":
+        rel = path[cut:]  # posixpath.relpath, without its cost
+        if rel.startswith(".") or "/." in rel:  # the names looked for all start with a dot
+            parts = rel.split("/")
+            if any(part in _ALWAYS_IGNORED for part in parts[:-1]) or parts[-1] == ".git":
+                continue
+            if parts[-1] == DVCIGNORE:
+                return FolderListing((), blocked=f"{path} is inside a folder DVC hashes")
+        if nested and any(is_within(path, root) for root in nested):
             continue
-        if any(is_within(path, root) for root in nested):
+        if checks_ignored and project is not None and project.is_ignored(path):
             continue
-        if project is not None and project.is_ignored(path):
-            continue
-        if parts[-1] == DVCIGNORE:
-            return FolderListing((), blocked=f"{path} is inside a folder DVC hashes")
         files.append(rel)
     return FolderListing(tuple(sorted(files)))
 

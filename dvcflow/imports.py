@@ -39,6 +39,9 @@ _CHUNK = re.compile(
 )
 _RUN_MAGIC = re.compile(r"^\s*%run\s+(?:-\w+\s+)*(?P<path>[^\s;#]+)")
 _SYS_PATH_CALLS = {"insert": "front", "append": "back", "extend": "back"}
+# A source without any of these words has no call `_call` reads (`sys.path.insert(...)`,
+# `importlib.import_module(...)`, `__import__(...)`, `site.addsitedir(...)`).
+_CALL_WORDS = ("sys", "import_module", "__import__", "addsitedir")
 
 
 class Dependency(NamedTuple):
@@ -73,6 +76,12 @@ class _Edge(NamedTuple):
     language: Language
     roots: tuple[Root, ...]
     cwd: str
+
+
+def _node(edge: _Edge) -> _Edge:
+    """An edge as a node of the closure graph: how a file was reached does not change what
+    it reaches."""
+    return edge if edge.kind == "import" else edge._replace(kind="import")
 
 
 @dataclass
@@ -128,6 +137,7 @@ class DependencyGraph:
         self._edges: dict[tuple[str, Language, tuple[Root, ...], str], list[_Edge]] = {}
         self._closures: dict[tuple[Invocation, bool], list[Dependency]] = {}
         self._modules: dict[tuple[str, tuple[Root, ...]], tuple[list[str], list[str]]] = {}
+        self._reach: dict[_Edge, frozenset[str]] = {}  # edge (kind ignored) -> files below it
 
     # -- public ----------------------------------------------------------------------------
     def dependencies(self, invocation: Invocation, *, transitive: bool = True) -> list[Dependency]:
@@ -139,6 +149,100 @@ class DependencyGraph:
         if key not in self._closures:
             self._closures[key] = list(self._walk(invocation, transitive))
         return self._closures[key]
+
+    def reachable(self, invocation: Invocation) -> frozenset[str]:
+        """Every file `dependencies()` could reach (a superset, without the chains).
+
+        Closures are computed once per file and search path and shared by every invocation
+        that reaches them, so 500 stages over one library cost one walk of the library.
+        It is a superset because `dependencies()` expands a file reached twice only the first
+        time: when all of it is covered, so is everything `dependencies()` would return.
+        """
+        roots = self._with_sys_path(invocation)
+        start = _Edge(invocation.script, "script", invocation.language, roots, invocation.cwd)
+        edges = [
+            *self._entry_edges(invocation, roots),
+            *self._edges_of(start.path, start.language, roots, start.cwd),
+        ]
+        nodes = [_node(edge) for edge in edges]
+        self._discover(nodes)
+        found = {invocation.script}
+        for node in nodes:
+            found.update(self._closure(node))
+        return frozenset(found)
+
+    def _discover(self, nodes: list[_Edge]) -> None:
+        """Read the files below `nodes` one level at a time: one batch per level for the
+        snapshot's `prefetch` rather than one read per file."""
+        if self.prefetch is None:
+            return
+        frontier, seen = nodes, set(self._reach)
+        while frontier:
+            pending = [n.path for n in frontier if n.path not in self._fetched]
+            if pending:
+                self._fetched.update(pending)
+                self.prefetch(pending)
+            below: list[_Edge] = []
+            for node in frontier:
+                if node not in seen:
+                    seen.add(node)
+                    below.extend(self._children(node))
+            frontier = below
+
+    def _children(self, node: _Edge) -> list[_Edge]:
+        return [_node(e) for e in self._edges_of(node.path, node.language, node.roots, node.cwd)]
+
+    def _closure(self, top: _Edge) -> frozenset[str]:
+        """Files reachable from `top` (itself included): Tarjan's strongly connected
+        components, iteratively, so that import cycles share one set and deep chains do not
+        hit the recursion limit."""
+        reach = self._reach
+        if top in reach:
+            return reach[top]
+        index: dict[_Edge, int] = {top: 0}
+        low: dict[_Edge, int] = {top: 0}
+        stack: list[_Edge] = [top]
+        on_stack = {top}
+        work: list[tuple[_Edge, Iterator[_Edge]]] = [(top, iter(self._children(top)))]
+        while work:
+            node, pending = work[-1]
+            for child in pending:
+                if child in reach:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(self._children(child))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    self._close_component(node, stack, on_stack)
+        return reach[top]
+
+    def _close_component(self, head: _Edge, stack: list[_Edge], on_stack: set[_Edge]) -> None:
+        members: list[_Edge] = []
+        while True:
+            member = stack.pop()
+            on_stack.discard(member)
+            members.append(member)
+            if member == head:
+                break
+        inside = set(members)
+        found = {m.path for m in members}
+        for member in members:
+            for child in self._children(member):  # (cached edges: no second parse)
+                if child not in inside:
+                    found.update(self._reach[child])  # a finished component
+        closure = frozenset(found)
+        for member in members:
+            self._reach[member] = closure
 
     def roots_for(self, invocation: Invocation) -> tuple[Root, ...]:
         """The module search path of a Python invocation (before `sys.path` edits)."""
@@ -405,7 +509,7 @@ def parse_python(text: str) -> _Parsed:
     except (SyntaxError, ValueError, RecursionError):
         return _Parsed()
     parsed = _Parsed(trivial=_is_trivial(tree))
-    _collect(tree, parsed)
+    _collect(tree, parsed, calls=any(word in text for word in _CALL_WORDS))
     return parsed
 
 
@@ -486,7 +590,9 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _collect(tree: ast.Module, parsed: _Parsed) -> None:
+def _collect(tree: ast.Module, parsed: _Parsed, calls: bool = True) -> None:
+    """Imports anywhere in the module; with `calls`, also the calls `_call` reads (only
+    statements are walked without it: an import statement is never inside an expression)."""
     for statement in tree.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
@@ -505,6 +611,8 @@ def _collect(tree: ast.Module, parsed: _Parsed) -> None:
             parsed.imports.append(_ImportRequest(node.module or "", names, node.level or 0))
         elif isinstance(node, ast.Call):
             _call(node, parsed)
+        elif not calls and isinstance(node, ast.expr):
+            continue
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 

@@ -64,6 +64,7 @@ class DepsAnalysis:
         self._graphs: dict[str, DependencyGraph] = {}
         self._parsed: dict[str, Any] = {}  # Python files parsed once, shared by all graphs
         self._files: dict[int, StageFiles] = {}
+        self._reachable: dict[int, frozenset[str]] = {}
         self._invocations: dict[int, list[Invocation]] = {}
         self.fixes: dict[Diagnostic, _Fixable] = {}
         self.params_data: dict[str, Any] = {}  # params file -> data or its ParamsError
@@ -124,9 +125,28 @@ class DepsAnalysis:
             self._files[key] = found
         return self._files[key]
 
+    def reachable(self, stage: Stage) -> frozenset[str]:
+        """A superset of `files(stage).paths`, from closures shared by all stages (cheap)."""
+        key = id(stage)
+        if key not in self._reachable:
+            graph = self.graph(stage.pipeline.project.root)
+            found: set[str] = set()
+            for invocation in self.invocations(stage):
+                found.update(graph.reachable(invocation))
+            self._reachable[key] = frozenset(found)
+        return self._reachable[key]
+
     def covered(self, stage: Stage, path: str) -> bool:
         """Whether one of the stage's deps is the path or a folder holding it."""
         return any(is_within(path, dep.repo_path) for dep in stage.deps)
+
+    def all_covered(self, stage: Stage) -> bool:
+        """Whether the deps cover every file the stage could need: no DVF101/DVF102 finding."""
+        files = {dep.repo_path for dep in stage.deps}
+        if "" in files:
+            return True  # the project root folder as a dep
+        folders = tuple(f"{path}/" for path in files)
+        return all(path.startswith(folders) for path in self.reachable(stage) - files)
 
     def in_scope(self, stage: Stage) -> bool:
         """Pre-commit mode: the stage's dvc.yaml, a script, module, params or vars file changed."""
@@ -134,7 +154,7 @@ class DepsAnalysis:
             return True
         return self.ctx.touches(
             stage.pipeline.path,
-            *self.files(stage).paths,
+            *self.reachable(stage),
             *(p.repo_path for p in stage.params),
             *stage.vars_files,
         )
@@ -251,6 +271,8 @@ def missing_deps(
             continue
         missing: dict[str, list[tuple[Stage, Dependency]]] = {}
         for stage in group:
+            if an.all_covered(stage):
+                continue
             files = an.files(stage)
             for dep in files.scripts if kind == "script" else files.imports:
                 if direct_only and not dep.direct:

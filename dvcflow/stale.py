@@ -165,7 +165,6 @@ def build_report(ctx: Context, *, engine: Literal["auto", "fast", "dvc"] = "auto
     dvc_files = _dvc_files(ctx)
     roots = tuple(p.root for p in project_map.projects)
     ignored = [str(s) for s in ctx.config.option("stale", "ignore-stages")]
-    report.version_note = version_note(ctx)
     for project in project_map.projects:
         mine = [p for p in pipelines if p.project.root == project.root]
         files = [f for f in dvc_files if project_map.owner(f) is project]
@@ -173,6 +172,8 @@ def build_report(ctx: Context, *, engine: Literal["auto", "fast", "dvc"] = "auto
         if raw is not None:
             report.raw[project.root] = raw
             report.verdicts.extend(judge(ctx, project, mine, files, raw, ignored))
+    if report.problems or any(v.changes or v.missing for v in report.verdicts):
+        report.version_note = version_note(ctx)  # only findings show it; it costs a lookup
     return report
 
 

@@ -227,16 +227,36 @@ class StateDb:
             return found
         keys = list(paths)
         try:
-            for start in range(0, len(keys), SQLITE_MAX_VARIABLES):
-                chunk = keys[start : start + SQLITE_MAX_VARIABLES]
-                marks = ", ".join("?" * len(chunk))
-                query = f"SELECT key, value FROM Cache WHERE key IN ({marks}) AND raw = 1"
-                for key, value in self._connection.execute(query, chunk):
-                    if isinstance(key, str) and isinstance(value, str):
-                        found[key] = value
+            if len(keys) > SQLITE_MAX_VARIABLES and 3 * len(keys) >= self._entries():
+                rows = self._scan(set(keys))  # a third of the table: one pass beats probes
+            else:
+                rows = self._probe(keys)
+            for key, value in rows:
+                if isinstance(key, str) and isinstance(value, str):
+                    found[key] = value
         except sqlite3.Error:
             return {}
         return found
+
+    def _probe(self, keys: list[str]) -> Iterator[tuple[object, object]]:
+        assert self._connection is not None
+        for start in range(0, len(keys), SQLITE_MAX_VARIABLES):
+            chunk = keys[start : start + SQLITE_MAX_VARIABLES]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT key, value FROM Cache WHERE key IN ({marks}) AND raw = 1"
+            yield from self._connection.execute(query, chunk)
+
+    def _scan(self, wanted: set[str]) -> Iterator[tuple[object, object]]:
+        assert self._connection is not None
+        for key, value in self._connection.execute("SELECT key, value FROM Cache WHERE raw = 1"):
+            if key in wanted:
+                yield key, value
+
+    def _entries(self) -> int:
+        """The row count diskcache keeps in its Settings table (no count(*) scan)."""
+        assert self._connection is not None
+        row = self._connection.execute("SELECT value FROM Settings WHERE key = 'count'").fetchone()
+        return row[0] if row is not None and isinstance(row[0], int) else 1 << 62
 
     def close(self) -> None:
         if self._connection is not None:
@@ -246,14 +266,18 @@ class StateDb:
 
 def _state_path(settings: DvcSettings) -> str | None:
     import getpass
-    from importlib import metadata
+
+    from dvcflow.dists import installed_version
 
     btime_file = os.path.join(settings.project_dir, ".dvc", "tmp", "btime")
+    version = installed_version("dvc")
+    if version is None:
+        return None
     try:
         btime = os.path.getmtime(btime_file)
-        major = int(metadata.version("dvc").split(".")[0])
+        major = int(version.split(".")[0])
         user = getpass.getuser()
-    except (OSError, ValueError, KeyError, metadata.PackageNotFoundError):
+    except (OSError, ValueError, KeyError):
         return None
     base = settings.site_cache_dir or default_site_cache_dir()
     if base is None:
@@ -266,18 +290,29 @@ def _state_path(settings: DvcSettings) -> str | None:
 
 def state_checksum(st: os.stat_result) -> str:
     """dvc_data.hashfile.state._checksum: fsspec's tokenize of [inode, mtime, size]."""
-    token = hashlib.md5(
-        str(([st.st_ino, st.st_mtime, st.st_size],)).encode(), usedforsecurity=False
-    ).hexdigest()
-    return str(int(token, 16))
+    text = f"([{st.st_ino}, {st.st_mtime!r}, {st.st_size}],)"  # str() of that tuple, faster
+    return str(int(hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(), 16))
 
 
-def state_hash(raw: str, st: os.stat_result) -> tuple[str, str] | None:
-    """(hash name, value) of a state entry if it is valid for the file's current stat."""
+def decode_entries(raw: dict[str, str]) -> dict[str, object]:
+    """State entries' JSON decoded in one pass (one parse of 10,000 entries, not 10,000)."""
+    keys = list(raw)
     try:
-        entry = json.loads(raw)
+        values = json.loads("[" + ",".join(raw[k] for k in keys) + "]")
+    except ValueError:  # one broken entry: decode one by one, skipping it
+        return {k: entry for k in keys if (entry := _decode(raw[k])) is not None}
+    return dict(zip(keys, values, strict=True))
+
+
+def _decode(text: str) -> object:
+    try:
+        return json.loads(text)
     except ValueError:
         return None
+
+
+def state_hash(entry: object, st: os.stat_result) -> tuple[str, str] | None:
+    """(hash name, value) of a decoded state entry if it is valid for the file's current stat."""
     if not isinstance(entry, dict) or entry.get("checksum") != state_checksum(st):
         return None
     version = entry.get("version")
@@ -321,9 +356,10 @@ class Workspace:
     state: StateDb
     _nodes: dict[str, Node] = field(default_factory=dict)
     _hashes: dict[tuple[str, str], str] = field(default_factory=dict)
-    _state: dict[str, str] = field(default_factory=dict)
+    _state: dict[str, object] = field(default_factory=dict)  # decoded state entries
     _pending: set[str] = field(default_factory=set)
     _params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _cache_bases: dict[str, str] = field(default_factory=dict)  # hash name -> objects' folder
 
     def absolute(self, repo_path: str) -> str:
         return os.path.join(self.root, repo_path) if repo_path else self.root
@@ -351,34 +387,42 @@ class Workspace:
     def _walk(self, repo_path: str, full: str) -> DirNode:
         """DVC's `_build_tree` walk: every file below, `.dvcignore` applied."""
         stats: dict[str, os.stat_result] = {}
-        for dirpath, dirnames, filenames in os.walk(full):
-            for name in dirnames:
-                if name in (".git", ".dvc", ".hg"):
-                    raise Unsupported(f"{repo_path} holds a nested repository")
-                if os.path.islink(os.path.join(dirpath, name)):
-                    raise Unsupported(f"{repo_path} holds a symlink")
-            rel_dir = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
-            for name in filenames:
-                path = os.path.join(dirpath, name)
-                st = os.lstat(path)
-                if not stat.S_ISREG(st.st_mode):
-                    raise Unsupported(f"{repo_path} holds a symlink or special file")
-                stats[normalize(posixpath.join(rel_dir, name))] = st
+        self._scan(repo_path, full, repo_path, stats)
         listing = collect_folder(stats, repo_path, self.project, self.nested_roots)
         if listing.blocked:
             raise Unsupported(listing.blocked)
         files: list[tuple[str, FileNode]] = []
+        prefix = self.root + os.sep
         for rel in listing.files:
-            repo_file = posixpath.join(repo_path, rel) if repo_path else rel
-            path = self.absolute(repo_file)
+            repo_file = f"{repo_path}/{rel}" if repo_path else rel
+            path = prefix + repo_file
             self._pending.add(path)
             files.append((rel, FileNode(path, stats[repo_file])))
         return DirNode(full, tuple(files))
 
+    def _scan(
+        self, top: str, folder: str, repo_folder: str, stats: dict[str, os.stat_result]
+    ) -> None:
+        """lstat every file below `folder` into `stats` (repo-relative posix keys)."""
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                repo_file = f"{repo_folder}/{entry.name}" if repo_folder else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in (".git", ".dvc", ".hg"):
+                        raise Unsupported(f"{top} holds a nested repository")
+                    self._scan(top, entry.path, repo_file, stats)
+                    continue
+                if entry.is_symlink():
+                    raise Unsupported(f"{top} holds a symlink")
+                st = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(st.st_mode):
+                    raise Unsupported(f"{top} holds a symlink or special file")
+                stats[repo_file] = st
+
     def prefetch(self) -> None:
         """Read DVC's state entries for every file seen so far in one batch."""
         if self._pending:
-            self._state.update(self.state.lookup(sorted(self._pending)))
+            self._state.update(decode_entries(self.state.lookup(sorted(self._pending))))
             self._pending.clear()
 
     def file_md5(self, node: FileNode, name: HashName) -> str:
@@ -388,8 +432,8 @@ class Workspace:
         return self._hashes[key]
 
     def _file_md5(self, node: FileNode, name: HashName) -> str:
-        raw = self._state.get(node.path)
-        known = state_hash(raw, node.st) if raw is not None else None
+        entry = self._state.get(node.path)
+        known = state_hash(entry, node.st) if entry is not None else None
         if known is not None and known[0] == name:
             return known[1]
         return md5_of_chunks(_read_chunks(node.path), name)
@@ -397,7 +441,10 @@ class Workspace:
     def md5(self, node: FileNode | DirNode, name: HashName) -> str:
         if isinstance(node, FileNode):
             return self.file_md5(node, name)
-        return dir_md5((rel, self.file_md5(f, name)) for rel, f in node.files)
+        key = (node.path, name)
+        if key not in self._hashes:  # a folder is often one stage's out and another's dep
+            self._hashes[key] = dir_md5((rel, self.file_md5(f, name)) for rel, f in node.files)
+        return self._hashes[key]
 
     def params(self, path: str, shown: str) -> dict[str, Any]:
         """A params file's data as DVC reads it, parsed once per run."""
@@ -417,10 +464,12 @@ class Workspace:
         return self._cached_object(md5, name)
 
     def _object_path(self, oid: str, name: HashName) -> str:
-        base = self.settings.cache_dir
-        if name == "md5":
-            base = os.path.join(base, "files", "md5")
-        return os.path.join(base, oid[:2], oid[2:])
+        if name not in self._cache_bases:
+            base = self.settings.cache_dir
+            if name == "md5":
+                base = os.path.join(base, "files", "md5")
+            self._cache_bases[name] = base + os.sep
+        return f"{self._cache_bases[name]}{oid[:2]}{os.sep}{oid[2:]}"
 
     def _manifest(self, oid: str, name: HashName) -> list[str] | None:
         try:

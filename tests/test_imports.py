@@ -286,3 +286,53 @@ def test_shell_scripts_are_followed() -> None:
     ]
     assert deps[2].via == "scripts/train.sh -> src/app/train.py -> src/app/model.py"
     assert paths(files.deps("tools/run")) == ["tools/helper.py"]  # a Python shebang
+
+
+def _random_graph(seed: int, modules: int) -> dict[str, str]:
+    import random
+
+    rng = random.Random(seed)
+    files = {}
+    for i in range(modules):
+        targets = rng.sample(range(modules), k=min(modules, rng.randint(0, 3)))
+        body = "".join(f"import m{t}\n" for t in targets)  # cycles and self-imports included
+        files[f"m{i}.py"] = body or "VALUE = 1\n"
+    files["main.py"] = "import m0\nimport m1\n"
+    return files
+
+
+def test_reachable_equals_the_walk_on_random_graphs_with_cycles() -> None:
+    """`reachable` (closures shared between scripts) is what `dependencies` walks, plus
+    the script: with one search path for every file the two are equal."""
+    for seed in range(30):
+        files = Files(_random_graph(seed, 40))
+        graph = files.graph()
+        (invocation,) = scan_cmd("python main.py", "", files.files.__contains__, ["", "src"])
+        walked = {d.path for d in graph.dependencies(invocation)}
+        assert graph.reachable(invocation) == walked | {"main.py"}, seed
+
+
+def test_reachable_on_a_deep_chain_does_not_recurse() -> None:
+    files = {f"m{i}.py": f"import m{i + 1}\n" for i in range(3000)}
+    files["m3000.py"] = ""
+    files["main.py"] = "import m0\n"
+    store = Files(files)
+    (invocation,) = scan_cmd("python main.py", "", store.files.__contains__, ["", "src"])
+    assert len(store.graph().reachable(invocation)) == 3002
+
+
+def test_imports_inside_blocks_are_found_without_any_call_to_read() -> None:
+    """A module without `sys`/`import_module`/... is read statement by statement only."""
+    files = Files(
+        {
+            "main.py": (
+                "def run():\n    import a\n"
+                "class K:\n    def m(self):\n        from b import x\n"
+                "with open('f') as h:\n    import c\n"
+                "for _ in range(2):\n    import d\n"
+                "match 1:\n    case 1:\n        import e\n"
+            ),
+            **{f"{name}.py": "" for name in "abcde"},
+        }
+    )
+    assert sorted(paths(files.deps("python main.py"))) == [f"{n}.py" for n in "abcde"]

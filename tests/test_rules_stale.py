@@ -429,6 +429,28 @@ def test_data_edited_without_dvc_add(demo: Repo) -> None:
     assert findings(demo) == []
 
 
+def test_a_folder_of_many_files_reads_the_state_in_one_pass(demo: Repo) -> None:
+    """More files than one SQL query takes (and most of DVC's state table) are read by a
+    scan of the table; the verdicts stay DVC's."""
+    from dvcflow.stale_fast import SQLITE_MAX_VARIABLES, StateDb, _state_path, read_settings
+
+    count = SQLITE_MAX_VARIABLES + 200
+    for i in range(count):
+        demo.write(f"data/many/f{i:04}.txt", f"{i}\n", dedent=False)
+    run_fix(demo, "dvc add -q data/many && git add data/many.dvc data/.gitignore")
+    assert findings(demo) == [] and both_engines(demo) == {"": {}}
+    state = StateDb(_state_path(read_settings(str(demo.root.resolve()))))
+    keys = sorted(str(p.resolve()) for p in (demo.root / "data" / "many").iterdir())
+    assert 3 * len(keys) >= state._entries()  # so lookup() scans
+    scanned = state.lookup(keys)
+    assert len(scanned) == count and scanned == dict(state._probe(keys))  # type: ignore[arg-type]
+    state.close()
+    demo.write("data/many/f0007.txt", "changed\n", dedent=False)
+    (finding,) = findings(demo)
+    assert finding["code"] == "DVF202" and finding["path"] == "data/many.dvc"
+    both_engines(demo)
+
+
 def test_crlf_and_legacy_dos2unix_entries(demo: Repo) -> None:
     """A DVC 2.x lock (no `hash: md5`) compares dos2unix md5: a CRLF-only edit is no change."""
     demo.write("src/train.py", TRAIN.replace("\n", "\r\n"))
