@@ -18,6 +18,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from dvcflow.errors import DvcflowError
+from dvcflow.schema import validate_dvc_file
 from dvcflow.snapshot import Snapshot, normalize
 from dvcflow.yamlio import YamlDocument, YamlError, child, load_yaml, position
 
@@ -52,6 +53,7 @@ class DvcFile:
     outs: list[DvcFileOut] = field(default_factory=list)
     is_import: bool = False  # has deps: `dvc import` / `dvc import-url`
     frozen: bool = False
+    entries: int = 0  # `outs` entries as written, readable or not
 
 
 def is_dvc_file(path: str) -> bool:
@@ -60,29 +62,126 @@ def is_dvc_file(path: str) -> bool:
     return name.endswith(DVC_FILE_SUFFIX) and name != DVC_FILE_SUFFIX and "/.dvc/" not in f"/{path}"
 
 
-_LOADED: WeakKeyDictionary[Snapshot, dict[str, DvcFile | None]] = WeakKeyDictionary()
+@dataclass(frozen=True)
+class DvcFileProblem:
+    """Something that makes DVC refuse a `.dvc` file (reported by DVF105)."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    dvc_file: DvcFile | None
+    problems: Callable[[], list[DvcFileProblem]]  # located on first use (round-trip tree)
+
+
+_LOADED: WeakKeyDictionary[Snapshot, dict[str, _Loaded]] = WeakKeyDictionary()
 
 
 def load_dvc_file(snapshot: Snapshot, path: str) -> DvcFile | None:
     """Parse one `.dvc` file (once per view); None if absent, unreadable or not a mapping."""
+    return _load(snapshot, path).dvc_file
+
+
+def dvc_file_problems(snapshot: Snapshot, path: str) -> list[DvcFileProblem]:
+    """Why DVC would refuse the `.dvc` file: YAML errors, then its schema (dvcflow.schema)."""
+    return _load(snapshot, path).problems()
+
+
+def _load(snapshot: Snapshot, path: str) -> _Loaded:
     loaded = _LOADED.setdefault(snapshot, {})
     if path not in loaded:
         loaded[path] = _load_dvc_file(snapshot, path)
     return loaded[path]
 
 
-def _load_dvc_file(snapshot: Snapshot, path: str) -> DvcFile | None:
+def _no_problems() -> list[DvcFileProblem]:
+    return []
+
+
+def _load_dvc_file(snapshot: Snapshot, path: str) -> _Loaded:
     try:
         document = load_yaml(snapshot.read_text(path))
-    except (YamlError, DvcflowError, FileNotFoundError):
-        return None
+    except YamlError as exc:
+        line, column = (exc.line, exc.column) if exc.line else _value_position(snapshot, path)
+        problem = DvcFileProblem(path, line, column, exc.message)
+        return _Loaded(None, lambda: [problem])
+    except DvcflowError as exc:
+        problem = DvcFileProblem(path, exc.line, 0, exc.message)
+        return _Loaded(None, lambda: [problem])
+    except FileNotFoundError:
+        return _Loaded(None, _no_problems)
     data = document.data
+    problems = _schema_problems(path, document)
     if not isinstance(data, dict):
-        return None
+        return _Loaded(None, problems)
+    return _Loaded(_dvc_file(path, document, data), problems)
+
+
+def _value_position(snapshot: Snapshot, path: str) -> tuple[int, int]:
+    """Where the value sits that YAML parses but Python cannot build (a date such as
+    2020-13-45, an int past Python's digit limit): each scalar built alone, in file order."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        stack: list[Any] = [yaml.compose(snapshot.read_text(path))]
+    except (YAMLError, RecursionError, DvcflowError):
+        return (0, 0)
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            try:
+                yaml.constructor.construct_object(node)
+            except (ValueError, KeyError, TypeError, OverflowError):
+                return (node.start_mark.line + 1, node.start_mark.column + 1)
+        elif isinstance(node, MappingNode):
+            stack.extend(reversed([item for pair in node.value for item in pair]))
+        elif isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+    return (0, 0)
+
+
+def _schema_problems(path: str, document: YamlDocument) -> Callable[[], list[DvcFileProblem]]:
+    """Validate now (cheap, on plain data); locate each problem only when asked."""
+    found = validate_dvc_file(document.data)
+    if not found:
+        return _no_problems
+
+    def located() -> list[DvcFileProblem]:
+        from dvcflow.pipeline import dotted, locate
+
+        problems: list[DvcFileProblem] = []
+        for problem in found:
+            line, column = locate(document.tree, problem.keypath)
+            where = dotted(problem.keypath)
+            message = f"{where}: {problem.message}" if where else problem.message
+            problems.append(DvcFileProblem(path, line or 1, column or 1, message))
+        return problems
+
+    return located
+
+
+def _dvc_file(path: str, document: YamlDocument, data: dict[Any, Any]) -> DvcFile:
     folder = posixpath.dirname(path)
     wdir = normalize(posixpath.join(folder, str(data.get("wdir") or ".")))
-    dvc_file = DvcFile(path, is_import=bool(data.get("deps")), frozen=bool(data.get("frozen")))
-    for index, raw in enumerate(data.get("outs") or []):
+    outs = data.get("outs") or []
+    dvc_file = DvcFile(
+        path,
+        is_import=bool(data.get("deps")),
+        frozen=bool(data.get("frozen")),
+        entries=len(outs) if isinstance(outs, list) else 0,
+    )
+    for index, raw in enumerate(outs):
         out = _out(raw, wdir, _out_line(document, index))
         if out is not None:
             dvc_file.outs.append(out)

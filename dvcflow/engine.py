@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
@@ -57,12 +58,40 @@ def _suppressed(ctx: Context, diagnostic: Diagnostic) -> bool:
     lines = [diagnostic.line]
     if diagnostic.stage is not None:
         lines.extend(_stage_lines(ctx, diagnostic.path, diagnostic.stage))
+    comments = _suppressions(ctx, diagnostic.path)
     for line in lines:
-        text = _line_text(ctx, diagnostic.path, line)
-        match = _SUPPRESSION.search(text) if text else None
-        if match and (not match["codes"] or _matches(diagnostic.code, match["codes"].split(","))):
+        if line not in comments:
+            continue
+        codes = comments[line]
+        if codes is None or _matches(diagnostic.code, codes):
             return True
     return False
+
+
+# Per run (per context, dropped with it): path -> {line: the codes its `# dvcflow: ignore[...]`
+# comment names, None for every code}. Only commented lines are kept, and each file is read
+# and split once, not once per finding.
+_SUPPRESSIONS: WeakKeyDictionary[Context, dict[str, dict[int, list[str] | None]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _suppressions(ctx: Context, path: str) -> dict[int, list[str] | None]:
+    cache = _SUPPRESSIONS.setdefault(ctx, {})
+    if path not in cache:
+        cache[path] = _scan_suppressions(_file_text(ctx, path))
+    return cache[path]
+
+
+def _scan_suppressions(text: str) -> dict[int, list[str] | None]:
+    if "dvcflow" not in text:
+        return {}
+    found: dict[int, list[str] | None] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _SUPPRESSION.search(line)
+        if match:
+            found[number] = match["codes"].split(",") if match["codes"] else None
+    return found
 
 
 def _stage_lines(ctx: Context, path: str, address: str) -> Iterator[int]:
@@ -73,16 +102,14 @@ def _stage_lines(ctx: Context, path: str, address: str) -> Iterator[int]:
             yield pipeline.position(("stages", definition))[0]
 
 
-def _line_text(ctx: Context, path: str, line: int) -> str:
-    if line <= 0:
-        return ""
+def _file_text(ctx: Context, path: str) -> str:
+    """The file as the commit has it (the work tree's if not staged); "" if unreadable."""
     for snapshot in (ctx.staged, ctx.workspace):
         if snapshot.is_file(path):
             try:
-                lines = snapshot.read_text(path).splitlines()
+                return snapshot.read_text(path)
             except DvcflowError:
                 return ""
-            return lines[line - 1] if line <= len(lines) else ""
     return ""
 
 

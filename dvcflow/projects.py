@@ -19,11 +19,24 @@ if TYPE_CHECKING:  # imported when a .dvcignore has a pattern (`dvc init` writes
     import pathspec
 
 
+@dataclass(frozen=True)
+class IgnoreProblem:
+    """A `.dvcignore` line DVC refuses: it stops every `dvc` command with "Invalid git pattern"."""
+
+    path: str  # repo-relative path of the .dvcignore
+    line: int
+    pattern: str  # the line as DVC reads it (stripped)
+    message: str
+    fix: str
+
+
 @dataclass
 class DvcProject:
     root: str  # repo-relative posix folder; "" for the Git root
     ignore_files: dict[str, pathspec.PathSpec[Any]] = field(default_factory=dict)
     parsing: dict[str, str] = field(default_factory=dict)  # DVC config's [parsing] section
+    # `.dvcignore` lines DVC cannot compile (it fails every command on them): reported by DVF105
+    ignore_problems: list[IgnoreProblem] = field(default_factory=list)
 
     def relative(self, path: str) -> str:
         """A repo-relative path as seen from the project's root (how DVC prints it)."""
@@ -59,14 +72,57 @@ class ProjectMap:
         return next((p for p in self._by_depth if p.contains(path)), None)
 
 
-def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec[Any]:
-    """`.dvcignore` uses gitignore syntax; pathspec renamed the pattern factory in 0.12."""
+def dvcignore_patterns(text: str) -> list[tuple[int, str]]:
+    """(line number, pattern) as DVC's `DvcIgnorePatterns.from_file` reads them: each line
+    stripped of surrounding whitespace, blank lines and `#` comments dropped."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    stripped = ((number, line.strip()) for number, line in enumerate(lines, 1))
+    return [(number, line) for number, line in stripped if line and not line.startswith("#")]
+
+
+def _dvcignore_spec(
+    path: str, patterns: list[tuple[int, str]], raw_lines: list[str]
+) -> tuple[pathspec.PathSpec[Any], list[IgnoreProblem]]:
+    """The compiled patterns (DVC's pattern class) and the lines it cannot compile, skipped."""
     import pathspec
 
     try:
-        return pathspec.PathSpec.from_lines("gitignore", lines)
-    except KeyError:  # pragma: no cover - older pathspec
-        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as Pattern
+    except ImportError:  # pragma: no cover - pathspec < 1, as DVC falls back
+        from pathspec.patterns.gitwildmatch import GitWildMatchPattern as Pattern
+
+    compiled: list[Any] = []
+    problems: list[IgnoreProblem] = []
+    for number, pattern in patterns:
+        try:
+            compiled.append(Pattern(pattern))
+        except ValueError as exc:  # GitIgnorePatternError (GitWildMatchPatternError before 1.0)
+            raw = raw_lines[number - 1] if number <= len(raw_lines) else pattern
+            problems.append(_ignore_problem(path, number, pattern, raw, exc))
+    return pathspec.PathSpec(compiled), problems
+
+
+def _ignore_problem(
+    path: str, number: int, pattern: str, raw: str, exc: ValueError
+) -> IgnoreProblem:
+    """Why DVC refuses the line, in words, and how to write it instead."""
+    if pattern.endswith("\\") and raw != raw.rstrip():
+        reason = "DVC strips the line's trailing spaces, so the escaped space is lost"
+        fix = f"write `{pattern[:-1]}[ ]` to match a name ending in a space, or delete the line"
+    elif pattern.endswith("\\"):
+        reason = "a trailing backslash escapes nothing"
+        fix = "delete the line, or double the backslash for a literal one"
+    elif pattern == "!":
+        reason, fix = "a `!` with no pattern after it negates nothing", "delete the line"
+    else:
+        cause = exc.__cause__ or exc.__context__ or exc
+        reason = (str(cause).strip() or type(cause).__name__).splitlines()[0]
+        fix = "correct or delete the line"
+    message = (
+        f"invalid pattern `{pattern}` in .dvcignore: {reason}; "
+        "every `dvc` command fails on it with 'Invalid git pattern'"
+    )
+    return IgnoreProblem(path, number, pattern, message, fix)
 
 
 def discover_projects(snapshot: Snapshot) -> ProjectMap:
@@ -84,12 +140,16 @@ def discover_projects(snapshot: Snapshot) -> ProjectMap:
         if owner is None:
             continue
         try:
-            lines = snapshot.read_text(path).splitlines()
+            text = snapshot.read_text(path)
         except DvcflowError:  # an unreadable .dvcignore ignores nothing
             continue
-        if all(not line.strip() or line.startswith("#") for line in lines):
+        patterns = dvcignore_patterns(text)
+        if not patterns:
             continue  # blank lines and comments only (as `dvc init` writes it): ignores nothing
-        owner.ignore_files[posixpath.dirname(path)] = _gitignore_spec(lines)
+        raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        spec, problems = _dvcignore_spec(path, patterns, raw_lines)
+        owner.ignore_files[posixpath.dirname(path)] = spec
+        owner.ignore_problems.extend(problems)
     return project_map
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -26,15 +27,45 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
 
 
+# C0 and C1 control characters, DEL, and the bidirectional overrides and isolates that reorder
+# what a terminal shows: a stage name, path or value read from a file must not drive the
+# terminal (or the CI log) that prints it.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match[0]
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def printable(text: str) -> str:
+    """Control characters written as Python's repr writes them (`\\x1b`, `\\r`); other
+    characters, unicode included, unchanged."""
+    return _UNSAFE.sub(_escape_char, text)
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _json_safe(text: str) -> str:
+    """`json.dumps` escapes C0 controls but writes DEL, C1 and bidi controls raw: escape those
+    as `\\u` sequences (safe on the whole document: they occur only inside its strings)."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
 def format_text(diagnostics: Sequence[Diagnostic], color: bool = False) -> str:
     if not diagnostics:
         return "All checks passed.\n"
     lines: list[str] = []
     for d in diagnostics:
-        code = _paint(d.code, "1;31" if d.severity == "error" else "1;33", color)
-        lines.append(f"{_paint(d.location, '1', color)}: {code} {d.message}")
+        code = _paint(printable(d.code), "1;31" if d.severity == "error" else "1;33", color)
+        location = _paint(printable(d.location), "1", color)
+        lines.append(f"{location}: {code} {printable(d.message)}")
         if d.fix:
-            lines.append(f"  {_paint('help:', '1;36', color)} {d.fix}")
+            lines.append(f"  {_paint('help:', '1;36', color)} {printable(d.fix)}")
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
     lines.append(
@@ -45,7 +76,8 @@ def format_text(diagnostics: Sequence[Diagnostic], color: bool = False) -> str:
 
 
 def format_json(diagnostics: Sequence[Diagnostic], color: bool = False) -> str:
-    return json.dumps([d.to_dict() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps([d.to_dict() for d in diagnostics], indent=2, ensure_ascii=False)
+    return _json_safe(text) + "\n"
 
 
 def _github_escape(value: str, property_value: bool = False) -> str:
@@ -59,11 +91,12 @@ def format_github(diagnostics: Sequence[Diagnostic], color: bool = False) -> str
     lines = []
     for d in diagnostics:
         level = "error" if d.severity == "error" else "warning"
-        props = [f"file={_github_escape(d.path, True)}"]
+        props = [f"file={_github_escape(printable(d.path), True)}"]
         if d.line:
             props += [f"line={d.line}", f"col={d.column or 1}"]
-        props.append(f"title={_github_escape(f'{d.code} {d.name}', True)}")
-        message = d.message + (f"\nhelp: {d.fix}" if d.fix else "")
+        props.append(f"title={_github_escape(printable(f'{d.code} {d.name}'), True)}")
+        # Control characters made printable first: the only line break left is the reporter's.
+        message = printable(d.message) + (f"\nhelp: {printable(d.fix)}" if d.fix else "")
         lines.append(f"::{level} {','.join(props)}::{_github_escape(message)}")
     return "".join(line + "\n" for line in lines)
 
@@ -101,7 +134,7 @@ def format_sarif(diagnostics: Sequence[Diagnostic], color: bool = False) -> str:
             }
         ],
     }
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+    return _json_safe(json.dumps(sarif, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _sarif_result(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:

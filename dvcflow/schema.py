@@ -275,3 +275,152 @@ def validate_lock(data: Any) -> list[SchemaProblem]:
             )
         )
     return problems
+
+
+# -- `.dvc` files: DVC's SINGLE_STAGE_SCHEMA (dvc/schema.py, dvc/output.py, dvc/dependency) ----
+# voluptuous checks `int` with isinstance, so `size: true` passes; DVC validates a copy and
+# then loads the raw data, so a number `md5` in an entry passes the schema and crashes DVC.
+
+
+def _vol(kind: type, label: str) -> Check:
+    """A voluptuous type check: isinstance, a bool counting as an int."""
+
+    def check(value: Any, path: KeyPath) -> Iterator[SchemaProblem]:
+        if not isinstance(value, kind):
+            yield SchemaProblem(f"expected {label}, found {_type_name(value)}", path)
+
+    return check
+
+
+def _optional(inner: Check) -> Check:
+    """`vol.Any(<inner>, None)`."""
+
+    def check(value: Any, path: KeyPath) -> Iterator[SchemaProblem]:
+        if value is not None:
+            yield from inner(value, path)
+
+    return check
+
+
+def _checksum(value: Any, path: KeyPath) -> Iterator[SchemaProblem]:
+    """`CHECKSUM_SCHEMA`: empty, or a string (or a number) of at least 3 characters."""
+    if value is None or value == "":
+        return
+    if not isinstance(value, (str, int)) or len(str(value)) < 3:
+        yield SchemaProblem(
+            f"not a valid checksum: expected empty or at least 3 characters, found {value!r}",
+            path,
+        )
+
+
+def _entry_md5(value: Any, path: KeyPath) -> Iterator[SchemaProblem]:
+    """An entry's `md5`: the schema coerces a number to a string, the loader does not."""
+    yield from _checksum(value, path)
+    if isinstance(value, int) and len(str(value)) >= 3:
+        kind = "boolean" if isinstance(value, bool) else "number"
+        yield SchemaProblem(
+            f"the md5 {value!r} is read as a {kind}, on which DVC crashes "
+            f"('{type(value).__name__}' object has no attribute 'endswith'); quote it",
+            path,
+        )
+
+
+_VOL_STR = _vol(str, "a string")
+_VOL_BOOL = _vol(bool, "true or false")
+_VOL_INT = _vol(int, "an integer")
+_VOL_DICT = _vol(dict, "a mapping")
+_META_FIELDS: dict[str, Check] = {
+    "size": _VOL_INT,
+    "nfiles": _VOL_INT,
+    "isexec": _VOL_BOOL,
+    "version_id": _VOL_STR,
+}
+_CHECKSUM_FIELDS: dict[str, Check] = {"md5": _checksum, "checksum": _checksum, "etag": _checksum}
+
+
+def _cloud(value: Any, path: KeyPath) -> Iterator[SchemaProblem]:
+    """`CLOUD_SCHEMA`: at most one remote name mapped to its meta and checksums."""
+    yield from _mapping_of(_mapping({**_META_FIELDS, **_CHECKSUM_FIELDS}))(value, path)
+    if isinstance(value, dict) and len(value) > 1:
+        yield SchemaProblem("expected at most one remote entry", path)
+
+
+def _mapping_of(inner: Check) -> Check:
+    """`{str: inner}`: string keys only."""
+
+    def check(value: Any, path: KeyPath) -> Iterator[SchemaProblem]:
+        if not isinstance(value, dict):
+            yield SchemaProblem(f"expected a mapping, found {_type_name(value)}", path)
+            return
+        for key, element in value.items():
+            if not isinstance(key, str):
+                yield SchemaProblem(f"unknown key {key!r} (DVC: extra keys not allowed)", path)
+            else:
+                yield from inner(element, (*path, key))
+
+    return check
+
+
+_ENTRY_BASE: dict[str, Check] = {
+    **_CHECKSUM_FIELDS,
+    "md5": _entry_md5,
+    **_META_FIELDS,
+    "path": _VOL_STR,
+    "persist": _VOL_BOOL,
+    "cloud": _cloud,
+    "hash": _VOL_STR,
+    "files": _list_of(
+        _mapping(
+            {**_CHECKSUM_FIELDS, **_META_FIELDS, "relpath": _VOL_STR, "cloud": _cloud},
+            required=("relpath",),
+        ),
+        "file entries",
+    ),
+    "fs_config": _VOL_DICT,
+}
+_REPO = _mapping(
+    {
+        "url": _VOL_STR,
+        "rev": _VOL_STR,
+        "rev_lock": _VOL_STR,
+        "config": _either((_is(str), _anything), (_is(dict), _anything), label="a string"),
+        "remote": _either((_is(str), _anything), (_is(dict), _anything), label="a string"),
+    },
+    required=("url",),
+)
+_DB = _mapping(
+    {"query": _VOL_STR, "connection": _VOL_STR, "file_format": _VOL_STR, "table": _VOL_STR}
+)
+# `path` is optional in DVC's schema, but its loader pops it: a missing path is a KeyError.
+_DVC_FILE_DEP = _mapping({**_ENTRY_BASE, "repo": _REPO, "db": _DB}, required=("path",))
+_DVC_FILE_OUT = _mapping(
+    {
+        **_ENTRY_BASE,
+        "desc": _VOL_STR,
+        "type": _VOL_STR,
+        "labels": _list_of(_VOL_STR, "strings"),
+        "meta": _anything,
+        "cache": _VOL_BOOL,
+        "remote": _VOL_STR,
+        "push": _VOL_BOOL,
+    },
+    required=("path",),
+)
+_DVC_FILE = _mapping(
+    {
+        "md5": _checksum,
+        "wdir": _optional(_VOL_STR),
+        "deps": _optional(_list_of(_DVC_FILE_DEP, "dependencies")),
+        "outs": _optional(_list_of(_DVC_FILE_OUT, "outputs")),
+        "locked": _VOL_BOOL,
+        "frozen": _VOL_BOOL,
+        "meta": _anything,
+        "always_changed": _VOL_BOOL,
+        "desc": _VOL_STR,
+    }
+)
+
+
+def validate_dvc_file(data: Any) -> list[SchemaProblem]:
+    """What makes DVC refuse a `.dvc` file (`dvc add`/`dvc import` output), as DVC 3 checks."""
+    return list(_DVC_FILE(data, ()))

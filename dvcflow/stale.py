@@ -119,6 +119,7 @@ class Problem:
     path: str  # repo-relative file the finding is shown on
     message: str
     fix: str | None = None
+    line: int = 0
 
 
 @dataclass
@@ -218,6 +219,7 @@ def _project_raw(
     folder = project_dir(ctx.root, project)
     if any(p.problems for p in pipelines):  # DVF105 reports why DVC refuses the files
         report.engines[project.root] = "skipped: a dvc.yaml or dvc.lock DVC would refuse"
+        report.problems.extend(_unstaged_refusals(ctx, pipelines))
         return None
     busy = busy_reason(folder)
     if busy is not None:
@@ -248,6 +250,32 @@ def _project_raw(
             )
         )
     return None
+
+
+def _unstaged_refusals(ctx: Context, pipelines: list[Pipeline]) -> Iterator[Problem]:
+    """DVF105 judges the staged files; a work-tree-only edit DVC refuses would otherwise
+    hide every staleness finding without a word (`dvc status` fails on it)."""
+    for pipeline in pipelines:
+        for problem in pipeline.problems[:1]:
+            if _differs_from_staged(ctx, problem.path):
+                yield Problem(
+                    problem.path,
+                    f"staleness was not checked: DVC refuses the work tree's {problem.path} "
+                    f"(unstaged changes): {problem.message}",
+                    f"correct it, or `git checkout -- {problem.path}`",
+                    problem.line,
+                )
+
+
+def _differs_from_staged(ctx: Context, path: str) -> bool:
+    try:
+        staged: bytes | None = ctx.staged.read_bytes(path)
+    except (DvcflowError, FileNotFoundError):
+        staged = None
+    try:
+        return ctx.workspace.read_bytes(path) != staged
+    except (DvcflowError, FileNotFoundError):
+        return False
 
 
 def _problem_path(project: DvcProject, pipelines: list[Pipeline]) -> str:

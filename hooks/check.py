@@ -16,7 +16,7 @@ from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.engine import Edit, apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
-from dvcflow.reporters import FORMATS, report
+from dvcflow.reporters import FORMATS, printable, report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -69,7 +69,7 @@ def cli(
     try:
         return _check(all_files, _split(select) or None, _split(ignore), output_format, fix)
     except DvcflowError as exc:
-        click.echo(f"dvcflow: error: {exc}", err=True)
+        click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
         return EXIT_ERROR
     except Exception as exc:  # the last resort: a bug in dvcflow never prints a traceback
         return _internal_error(exc)
@@ -100,7 +100,7 @@ def _internal_error(exc: Exception) -> int:
     error = exc.error if isinstance(exc, RuleCrashed) else exc
     where = f" in {exc.code}" if isinstance(exc, RuleCrashed) else ""
     lines = str(error).strip().splitlines()
-    detail = f": {lines[0][:300]}" if lines else ""
+    detail = f": {printable(lines[0][:300])}" if lines else ""
     if os.environ.get("DVCFLOW_DEBUG") == "1":
         traceback.print_exception(error, file=sys.stderr)
     click.echo(
@@ -140,7 +140,7 @@ def _check(
         if fix:
             fixed = _fix(all_files, rules)
             for edit in fixed:
-                click.echo(f"dvcflow: fixed {edit.path}: {edit.summary}", err=True)
+                click.echo(f"dvcflow: fixed {printable(f'{edit.path}: {edit.summary}')}", err=True)
             if fixed:
                 click.echo(
                     "dvcflow: the fixes are in the work tree; `git add` them so the commit "

@@ -182,3 +182,55 @@ def test_no_color_unless_a_tty(bad: Repo, monkeypatch: pytest.MonkeyPatch) -> No
     assert "\033[" in bad.check("--select", "DVF105")[1]
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\033[" not in bad.check("--select", "DVF105")[1]
+
+
+# A stage name and a dep path that would drive the terminal: ESC [31m (red), a carriage return,
+# a C1 CSI and a right-to-left override, all legal in a double-quoted YAML string.
+HOSTILE_PIPELINE = """\
+stages:
+  "tr\\e[31main\\u202e":
+    cmd: echo hi
+    deps: ["da\\rta\\x9b2J"]
+"""
+RAW_CONTROLS = ("\x1b", "\r", "\x9b", "\u202e")
+
+
+@pytest.mark.parametrize("output_format", ["text", "github"])
+def test_control_characters_are_printed_escaped(dvc_repo: Repo, output_format: str) -> None:
+    dvc_repo.write("dvc.yaml", HOSTILE_PIPELINE)
+    dvc_repo.add()
+    code, out = dvc_repo.check("--all", "--select", "DVF104", "--output-format", output_format)
+    assert code == 1
+    assert not any(char in out for char in RAW_CONTROLS), repr(out)
+    assert "stage 'tr\\x1b[31main\\u202e' depends on da\\rta\\x9b2J" in out
+    if output_format == "github":
+        assert out.count("\n") == 1  # one workflow command; the help line is %0A-encoded
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif"])
+def test_control_characters_are_json_escapes(dvc_repo: Repo, output_format: str) -> None:
+    dvc_repo.write("dvc.yaml", HOSTILE_PIPELINE)
+    dvc_repo.add()
+    code, out = dvc_repo.check("--all", "--select", "DVF104", "--output-format", output_format)
+    assert code == 1
+    assert not any(char in out for char in RAW_CONTROLS), repr(out)
+    assert "\\u001b[31m" in out and "\\u009b" in out and "\\u202e" in out
+    data = json.loads(out)
+    results = data if output_format == "json" else data["runs"][0]["results"]
+    message = results[0]["message"]
+    text = message if output_format == "json" else message["text"]
+    assert "tr\x1b[31main\u202e" in text and "da\rta\x9b2J" in text  # the data is unchanged
+
+
+def test_error_lines_escape_control_characters(dvc_repo: Repo) -> None:
+    code, out = dvc_repo.check("--select", "DV\x1b[31mF")
+    assert code == 2 and "\x1b" not in out
+    assert "unknown rule code or prefix 'DV\\x1b[31mF'" in out
+
+
+def test_ordinary_unicode_is_printed_as_is(dvc_repo: Repo) -> None:
+    pipeline = 'stages:\n  "modèle-训练":\n    cmd: echo\n    deps: [données.csv]\n'
+    dvc_repo.write("dvc.yaml", pipeline)
+    dvc_repo.add()
+    code, out = dvc_repo.check("--all", "--select", "DVF104")
+    assert code == 1 and "stage 'modèle-训练' depends on données.csv" in out
