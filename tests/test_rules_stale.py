@@ -556,7 +556,7 @@ def test_what_dvc_refuses_is_one_finding(demo: Repo) -> None:
     assert finding["fix"] == "dvc status"
 
 
-def test_an_invalid_dvc_yaml_is_left_to_dvf105(demo: Repo) -> None:
+def test_an_invalid_dvc_yaml_is_left_to_dvf105_once_staged(demo: Repo) -> None:
     demo.write(
         "dvc.yaml",
         PIPELINE.replace(
@@ -564,10 +564,13 @@ def test_an_invalid_dvc_yaml_is_left_to_dvf105(demo: Repo) -> None:
         ),
         dedent=False,
     )
-    assert findings(demo, "DVF2") == []
+    (unchecked,) = findings(demo, "DVF2")  # the work tree's file: DVF2 cannot judge it
+    assert unchecked["code"] == "DVF201" and unchecked["line"] == 18
+    assert "staleness was not checked" in unchecked["message"]
     assert [f["code"] for f in findings(demo, "DVF105")] == []  # DVF105 judges the commit...
     demo.add("dvc.yaml")
     assert [f["code"] for f in findings(demo, "DVF105")] == ["DVF105"]  # ...once it is staged
+    assert findings(demo, "DVF2") == []  # and then it is DVF105's alone
 
 
 @pytest.mark.slow
