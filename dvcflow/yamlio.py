@@ -19,6 +19,18 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.error import YAMLError as RuamelYAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
@@ -170,10 +182,137 @@ def _load_safe(text: str) -> Any:
     paused = gc.isenabled()
     gc.disable()
     try:
+        try:
+            return _EventReader(text).read()
+        except _Unusual:
+            pass  # also every syntax error: ruamel's loader raises it, with its marks
         return _yaml("safe").load(text)
     finally:
         if paused:
             gc.enable()
+
+
+class _Unusual(Exception):
+    """What only ruamel's full loader handles: tags, merge keys, complex or duplicate keys,
+    directives, several documents, recursive aliases, and every error."""
+
+
+_MISSING = object()
+_SPECIAL_TAGS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+
+
+class _EventReader:
+    """ruamel's safe load for the YAML that DVC files are made of, built from the C parser's
+    events without composing a node tree (half the time on a large dvc.lock).
+
+    Plain scalars are resolved by the same resolver (YAML 1.2) and every non-string value is
+    built by ruamel's own constructor; anything else raises _Unusual and the caller runs the
+    full loader, so the result is always what ruamel's safe load returns (a test compares
+    the two on every YAML file the suite and the benchmarks know).
+    """
+
+    def __init__(self, text: str) -> None:
+        try:
+            from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # ruamel.yaml.clib
+        except ImportError as exc:  # not CPython: ruamel's pure-Python loader does it all
+            raise _Unusual from exc
+
+        self._parser = CParser(text)
+        yaml = _yaml("safe")
+        self._resolver: _Resolver = yaml.resolver
+        self._constructor = yaml.constructor
+        self._anchors: dict[str, Any] = {}
+        self._open: set[str] = set()  # anchors of containers not yet closed
+        self._scalars: dict[tuple[str, str], Any] = {}
+
+    def read(self) -> Any:
+        parser = self._parser
+        try:
+            if type(parser.get_event()) is not StreamStartEvent:
+                raise _Unusual
+            return self._document(parser)
+        except _Unusual:
+            raise
+        except Exception as exc:  # a syntax error: the full loader reports it
+            raise _Unusual from exc
+
+    def _document(self, parser: Any) -> Any:
+        event = parser.get_event()
+        if type(event) is StreamEndEvent:
+            return None
+        if type(event) is not DocumentStartEvent or event.version or event.tags:
+            raise _Unusual
+        root = self._node(parser)
+        if type(parser.get_event()) is not DocumentEndEvent:
+            raise _Unusual
+        if type(parser.get_event()) is not StreamEndEvent:
+            raise _Unusual  # a second document: ruamel's load refuses it
+        return root
+
+    def _node(self, parser: Any) -> Any:
+        """One node and everything below it, with an explicit stack (no recursion limit)."""
+        stack: list[tuple[Any, Any, str | None]] = []  # (container, pending key, anchor)
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                value = self._scalar(event)
+                if event.anchor is not None:
+                    self._anchors[event.anchor] = value
+            elif kind is AliasEvent:
+                if event.anchor not in self._anchors or event.anchor in self._open:
+                    raise _Unusual
+                value = self._anchors[event.anchor]
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.tag is not None:
+                    raise _Unusual
+                container: Any = {} if kind is MappingStartEvent else []
+                if event.anchor is not None:
+                    self._anchors[event.anchor] = container
+                    self._open.add(event.anchor)
+                stack.append((container, _MISSING, event.anchor))
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value, pending, anchor = stack.pop()
+                if pending is not _MISSING:
+                    raise _Unusual
+                if anchor is not None:
+                    self._open.discard(anchor)
+            else:
+                raise _Unusual
+            if not stack:
+                return value
+            container, pending, anchor = stack[-1]
+            if type(container) is list:
+                container.append(value)
+            elif pending is _MISSING:
+                if type(value) is dict or type(value) is list:
+                    raise _Unusual  # a complex key
+                stack[-1] = (container, value, anchor)
+            else:
+                if pending in container:
+                    raise _Unusual  # ruamel reports the duplicate key
+                container[pending] = value
+                stack[-1] = (container, _MISSING, anchor)
+
+    def _scalar(self, event: Any) -> Any:
+        if event.tag is not None:
+            raise _Unusual
+        value: str = event.value
+        if not event.implicit[0]:
+            return value  # quoted: a string
+        tag = self._resolver.resolve(ScalarNode, value, (True, False))
+        if tag is _Resolver.DEFAULT_SCALAR_TAG:
+            return value
+        name = str(tag)
+        if name in _SPECIAL_TAGS:
+            raise _Unusual  # `<<` merge keys and `=`
+        found = self._scalars.get((name, value), _MISSING)
+        if found is _MISSING:  # ints, floats, booleans, nulls, dates: immutable, shareable
+            found = self._scalars[(name, value)] = self._constructor.construct_object(
+                ScalarNode(tag, value)
+            )
+        return found
 
 
 def _check_expanded_size(tree: Any, text: str) -> None:
