@@ -30,6 +30,7 @@ from functools import cached_property
 from typing import Any, Literal, TypeVar
 from weakref import WeakKeyDictionary
 
+from dvcflow.blobcache import BlobCache, blob_cache, staged_blob
 from dvcflow.context import Context
 from dvcflow.dvcfiles import DvcFile, DvcFileOut, is_dvc_file, load_dvc_file, load_dvc_files
 from dvcflow.errors import DvcflowError
@@ -536,11 +537,22 @@ class LockAnalysis:
         return None
 
     def file_md5(self, path: str, name: HashName) -> str | None:
+        """A committed file's md5; remembered by blob id across runs (dvcflow.blobcache)."""
         key = (path, name)
         if key not in self._md5:
-            self._prefetch_hashed()
-            self._md5[key] = snapshot_file_md5(self.staged, path, name)
+            blob = staged_blob(self.ctx, path)
+            md5 = self._blobs.get(name, blob) if blob is not None else None
+            if not isinstance(md5, str):
+                self._prefetch_hashed()
+                md5 = snapshot_file_md5(self.staged, path, name)
+                if md5 is not None and blob is not None:
+                    self._blobs.put(name, blob, md5)
+            self._md5[key] = md5
         return self._md5[key]
+
+    @cached_property
+    def _blobs(self) -> BlobCache:
+        return blob_cache(self.ctx)
 
     @cached_property
     def _hash_targets(self) -> list[str]:
@@ -560,7 +572,12 @@ class LockAnalysis:
         """Read those files in batches before the first hash, not in a round trip each."""
         if not self._prefetched:
             self._prefetched = True
-            self.staged.prefetch(self._hash_targets)
+            unknown = [
+                path
+                for path in self._hash_targets
+                if self._blobs.get("md5", staged_blob(self.ctx, path) or "") is None
+            ]
+            self.staged.prefetch(unknown)
 
     def _folder_diff(
         self, stage: Stage, decl: PathDecl, recorded: LockEntry, name: HashName

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ class Context:
         self.all_files = all_files
         self._pipelines: dict[View, list[Pipeline]] = {}
         self._projects: dict[View, ProjectMap] = {}
+        self._at_close: list[Callable[[], None]] = []
 
     @classmethod
     def from_cwd(cls, cwd: Path | str = ".", *, all_files: bool = False) -> Context:
@@ -81,5 +83,12 @@ class Context:
     def option(self, section: str, key: str) -> object:
         return self.config.option(section, key)
 
+    def at_close(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when the run ends (caches saving what the run learned)."""
+        self._at_close.append(callback)
+
     def close(self) -> None:
+        callbacks, self._at_close = self._at_close, []
+        for callback in callbacks:
+            callback()
         self.repo.close()

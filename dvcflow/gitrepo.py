@@ -173,13 +173,22 @@ class GitRepo:
         self._index: dict[str, IndexEntry] | None = None
         self._conflicts: set[str] = set()
         self._has_head: bool | None = None
+        self.common_dir: Path | None = None  # `.git` (shared by worktrees), set by discover()
 
     @classmethod
     def discover(cls, start: Path | str = ".") -> GitRepo:
         """The work tree holding `start`; whether HEAD exists is asked in the same call."""
         try:
             proc = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel", "--verify", "-q", "HEAD"],
+                [
+                    "git",
+                    "rev-parse",
+                    "--show-toplevel",
+                    "--git-common-dir",
+                    "--verify",
+                    "-q",
+                    "HEAD",
+                ],
                 cwd=start,
                 capture_output=True,
                 env=_git_env(),
@@ -191,13 +200,14 @@ class GitRepo:
             raise NotAGitRepository(f"{start} is not a folder") from exc
         lines = _decode(proc.stdout).splitlines()
         top = lines[0].strip() if lines else ""
-        if proc.returncode not in (0, 1) or not top:  # 1: the work tree has no commit yet
+        if proc.returncode not in (0, 1) or not top or len(lines) < 2:  # 1: no commit yet
             raise NotAGitRepository(
                 f"{Path(start).resolve()} is not inside a Git work tree "
                 "(run dvcflow from a clone, or `git init` first)"
             )
         repo = cls(Path(top))
-        repo._has_head = proc.returncode == 0 and len(lines) > 1
+        repo.common_dir = (Path(start) / lines[1].strip()).resolve()  # relative to `start`
+        repo._has_head = proc.returncode == 0 and len(lines) > 2
         return repo
 
     @property

@@ -20,10 +20,13 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from dvcflow.commands import CommandScanner, Invocation, Language
 from dvcflow.errors import DvcflowError
+
+if TYPE_CHECKING:
+    from dvcflow.blobcache import BlobCache
 
 DepKind = Literal["script", "import"]
 ReadText = Callable[[str], str]
@@ -108,6 +111,44 @@ class _Parsed:
     trivial: bool = False  # no statements besides a docstring
 
 
+class StoredParses:
+    """Parses kept between runs in a dvcflow.blobcache.BlobCache, found by blob id.
+
+    Only what a parse holds as plain data is stored: a file with `sys.path` edits (whose
+    arguments stay AST expressions) is parsed again each run.
+    """
+
+    KIND = "imports"
+
+    def __init__(self, cache: BlobCache, blob_of: Callable[[str], str | None]) -> None:
+        self.cache = cache
+        self.blob_of = blob_of
+
+    def get(self, path: str) -> _Parsed | None:
+        blob = self.blob_of(path)
+        entry = self.cache.get(self.KIND, blob) if blob is not None else None
+        return _decode_parse(entry) if entry is not None else None
+
+    def put(self, path: str, parsed: _Parsed) -> None:
+        blob = self.blob_of(path)
+        if blob is not None and not parsed.sys_path and not parsed.runs:
+            imports = [[r.module, list(r.names), r.level] for r in parsed.imports]
+            self.cache.put(self.KIND, blob, [parsed.trivial, imports])
+
+
+def _decode_parse(entry: Any) -> _Parsed | None:
+    """A stored entry back into a parse; None (parse again) for anything malformed."""
+    try:
+        trivial, imports = entry
+        requests = [
+            _ImportRequest(str(module), tuple(str(n) for n in names), int(level))
+            for module, names, level in imports
+        ]
+    except (TypeError, ValueError):
+        return None
+    return _Parsed(imports=requests, trivial=bool(trivial))
+
+
 class DependencyGraph:
     """Follows what scripts run and import, within one view of the repository's files.
 
@@ -123,6 +164,7 @@ class DependencyGraph:
         search_roots: Sequence[str] = (),
         parsed: dict[str, _Parsed] | None = None,
         prefetch: Callable[[list[str]], None] | None = None,
+        stored: StoredParses | None = None,
     ) -> None:
         self.read_text = read_text
         self.is_file = is_file
@@ -138,6 +180,7 @@ class DependencyGraph:
         self._closures: dict[tuple[Invocation, bool], list[Dependency]] = {}
         self._modules: dict[tuple[str, tuple[Root, ...]], tuple[list[str], list[str]]] = {}
         self._reach: dict[_Edge, frozenset[str]] = {}  # edge (kind ignored) -> files below it
+        self.stored = stored  # parses kept between runs: a cached module is never read
 
     # -- public ----------------------------------------------------------------------------
     def dependencies(self, invocation: Invocation, *, transitive: bool = True) -> list[Dependency]:
@@ -178,7 +221,9 @@ class DependencyGraph:
             return
         frontier, seen = nodes, set(self._reach)
         while frontier:
-            pending = [n.path for n in frontier if n.path not in self._fetched]
+            pending = [
+                n.path for n in frontier if n.path not in self._fetched and not self._known(n)
+            ]
             if pending:
                 self._fetched.update(pending)
                 self.prefetch(pending)
@@ -188,6 +233,18 @@ class DependencyGraph:
                     seen.add(node)
                     below.extend(self._children(node))
             frontier = below
+
+    def _known(self, node: _Edge) -> bool:
+        return node.language == "python" and self.known_python(node.path)
+
+    def known_python(self, path: str) -> bool:
+        """A Python file whose parse the run already has or the cache holds: no read needed."""
+        if path in self._python:
+            return True
+        parsed = self.stored.get(path) if self.stored is not None else None
+        if parsed is not None:
+            self._python[path] = parsed
+        return parsed is not None
 
     def _children(self, node: _Edge) -> list[_Edge]:
         return [_node(e) for e in self._edges_of(node.path, node.language, node.roots, node.cwd)]
@@ -353,7 +410,13 @@ class DependencyGraph:
     # -- Python ----------------------------------------------------------------------------
     def _parse_python(self, path: str) -> _Parsed:
         if path not in self._python:
-            self._python[path] = parse_python(self._text(path))
+            parsed = self.stored.get(path) if self.stored is not None else None
+            if parsed is None:
+                text = self._text(path)
+                parsed = parse_python(text)
+                if text and self.stored is not None:  # (an unreadable file is not remembered)
+                    self.stored.put(path, parsed)
+            self._python[path] = parsed
         return self._python[path]
 
     def _python_edges(

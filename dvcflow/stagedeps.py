@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from dvcflow.blobcache import blob_cache, staged_blob
 from dvcflow.commands import CommandScanner, Invocation
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId
 from dvcflow.dvcfiles import load_dvc_files
 from dvcflow.errors import DvcflowError
-from dvcflow.imports import Dependency, DependencyGraph
+from dvcflow.imports import Dependency, DependencyGraph, StoredParses
 from dvcflow.pipeline import Pipeline, Stage
 from dvcflow.snapshot import is_within, normalize
 from dvcflow.yamledit import add_deps, deps_keypath, editable, scalar
@@ -69,6 +70,11 @@ class DepsAnalysis:
         self.fixes: dict[Diagnostic, _Fixable] = {}
         self.params_data: dict[str, Any] = {}  # params file -> data or its ParamsError
 
+    @cached_property
+    def _stored(self) -> StoredParses:
+        """Imports of committed files, remembered by blob id across commits (blobcache)."""
+        return StoredParses(blob_cache(self.ctx), lambda path: staged_blob(self.ctx, path))
+
     # -- stages ----------------------------------------------------------------------------
     @cached_property
     def groups(self) -> list[list[Stage]]:
@@ -89,6 +95,7 @@ class DepsAnalysis:
                 roots,
                 self._parsed,
                 prefetch=snapshot.prefetch,
+                stored=self._stored,
             )
         return self._graphs[project_root]
 
@@ -98,7 +105,13 @@ class DepsAnalysis:
             for each in self.ctx.stages("staged"):
                 scanner: CommandScanner = self.graph(each.pipeline.project.root).scanner
                 self._invocations[id(each)] = scanner.scan_cmd(each.cmd, each.wdir)
-            scripts = (i.script for found in self._invocations.values() for i in found)
+            scripts = [
+                i.script
+                for each in self.ctx.stages("staged")
+                for i in self._invocations[id(each)]
+                if i.language != "python"
+                or not self.graph(each.pipeline.project.root).known_python(i.script)
+            ]
             self.snapshot.prefetch(list(dict.fromkeys(scripts)))
         if id(stage) not in self._invocations:  # a stage of no staged pipeline
             scanner = self.graph(stage.pipeline.project.root).scanner
