@@ -10,9 +10,11 @@ stale re-run, `git add -A`), it measures, each command in a fresh process as a h
 - `dvc status` (what DVC's own pre-commit hook runs; it must say the repository is up to date),
 - `dvcflow-check` in pre-commit mode (the staged change) and `dvcflow-check --all` (CI),
 - each rule family alone in pre-commit mode (`--select DVF1` ... `DVF4`), and the static
-  families together (`--select DVF1,DVF3,DVF4`),
+  families together (`--select DVF1,DVF3,DVF4`), also with `DVCFLOW_NO_CACHE=1` ("cold": the
+  first commit after a clone, without dvcflow's blob cache),
 
-one warm-up run each (DVC's hash cache filled, Python byte code compiled into a private
+one warm-up run each (DVC's hash cache and dvcflow's blob cache filled, as the previous
+commit's hook run leaves them; Python byte code compiled into a private
 `PYTHONPYCACHEPREFIX` as an installed package has it), then `--runs` rounds in which the
 commands take turns; it reports the median wall time, the peak memory (maximum resident set
 of the command's own process, from GNU time; git subprocesses not included) and the ratio to
@@ -80,6 +82,8 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("DVF3", [*CHECK, "--select", "DVF3"]),
     ("DVF4", [*CHECK, "--select", "DVF4"]),
     ("DVF1,3,4", [*CHECK, "--select", "DVF1,DVF3,DVF4"]),
+    # The same without dvcflow's blob cache: what the first commit after a clone costs.
+    ("DVF1,3,4 cold", ["env", "DVCFLOW_NO_CACHE=1", *CHECK, "--select", "DVF1,DVF3,DVF4"]),
 ]
 
 
@@ -226,7 +230,8 @@ def tables(rows: list[Row], runs: int) -> list[str]:
         f"Median wall time in ms over {runs} runs after a warm-up (fewer for commands slower "
         f"than {BUDGET_S / runs:.0f} s), and in brackets the share of `dvc status`'s time. "
         "dvcflow commands run in pre-commit mode on the staged change unless `--all`; "
-        "DVF1,3,4 are the static families together.",
+        'DVF1,3,4 are the static families together; "cold" is without dvcflow\'s blob cache '
+        "(`DVCFLOW_NO_CACHE=1`, as on the first commit after a clone).",
         "",
         header,
         rule,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -46,9 +47,16 @@ def render_readme(text: str) -> str:
     return f"{head}{START}\n{rules_table()}\n{END}{tail}"
 
 
-def main() -> int:
-    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Rewrite the rule table in a README.")
+    parser.add_argument("readme", nargs="?", default="README.md", type=Path)
+    readme: Path = parser.parse_args(argv).readme
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"dvcflow.docs: error: {readme}: {exc.strerror}", file=sys.stderr)
+        return 2
+    readme.write_text(render_readme(text), encoding="utf-8")
     return 0
 
 
