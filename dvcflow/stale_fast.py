@@ -179,6 +179,9 @@ def _parse_config(path: str) -> configparser.RawConfigParser | None:
 
 def default_site_cache_dir() -> str | None:
     """dvc.dirs.site_cache_dir() without DVC: `/var/tmp/dvc` on Linux, platformdirs elsewhere."""
+    android = hasattr(sys, "getandroidapilevel") or os.getenv("ANDROID_DATA") == "/data"
+    if sys.platform.startswith("linux") and not android:
+        return "/var/tmp/dvc"  # platformdirs' Unix class, without importing it
     try:
         import platformdirs
         from platformdirs import PlatformDirs
