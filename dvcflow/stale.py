@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dvcflow.blobcache import blob_cache
 from dvcflow.dvcfiles import DvcFile, is_dvc_file, load_dvc_file
 from dvcflow.errors import DvcflowError, MissingExtra
 from dvcflow.params import ParamsError, lookup, parse_params
@@ -228,7 +229,9 @@ def _project_raw(
     nested = tuple(r for r in roots if r != project.root and is_within(r, project.root))
     if engine != "dvc":
         try:
-            raw = project_status(ctx.root, project, pipelines, dvc_files, ctx.workspace, nested)
+            raw = project_status(
+                ctx.root, project, pipelines, dvc_files, ctx.workspace, nested, blob_cache(ctx)
+            )
             report.engines[project.root] = "fast"
             return raw
         except Unsupported as exc:

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     import configparser
     import sqlite3
 
+    from dvcflow.blobcache import BlobCache
+
 StatusEntry = str | dict[str, Any]
 RawStatus = dict[str, list[StatusEntry]]  # DVC's `Repo.status()` result, by stage address
 
@@ -363,6 +365,7 @@ class Workspace:
     _pending: set[str] = field(default_factory=set)
     _params: dict[str, dict[str, Any]] = field(default_factory=dict)
     _cache_bases: dict[str, str] = field(default_factory=dict)  # hash name -> objects' folder
+    memo: BlobCache | None = None  # folder hashes from earlier runs (see _folder_md5)
 
     def absolute(self, repo_path: str) -> str:
         return os.path.join(self.root, repo_path) if repo_path else self.root
@@ -398,10 +401,8 @@ class Workspace:
         prefix = self.root + os.sep
         for rel in listing.files:
             repo_file = f"{repo_path}/{rel}" if repo_path else rel
-            path = prefix + repo_file
-            self._pending.add(path)
-            files.append((rel, FileNode(path, stats[repo_file])))
-        return DirNode(full, tuple(files))
+            files.append((rel, FileNode(prefix + repo_file, stats[repo_file])))
+        return DirNode(full, tuple(files))  # its files' state is read only if it is hashed
 
     def _scan(
         self, top: str, folder: str, repo_folder: str, stats: dict[str, os.stat_result]
@@ -446,8 +447,24 @@ class Workspace:
             return self.file_md5(node, name)
         key = (node.path, name)
         if key not in self._hashes:  # a folder is often one stage's out and another's dep
-            self._hashes[key] = dir_md5((rel, self.file_md5(f, name)) for rel, f in node.files)
+            self._hashes[key] = self._folder_md5(node, name)
         return self._hashes[key]
+
+    def _folder_md5(self, node: DirNode, name: HashName) -> str:
+        """A folder's `.dir` hash; remembered between runs under its files' (path, inode,
+        mtime, size) signature, the same stat signature DVC's state database trusts per file,
+        so an unchanged folder of 10,000 files is not looked up file by file again."""
+        signature = _stat_signature(node, name) if self.memo is not None else None
+        if self.memo is not None and signature is not None:
+            known = self.memo.get("folder", signature)
+            if isinstance(known, str):
+                return known
+        self._pending.update(f.path for _, f in node.files)
+        self.prefetch()
+        md5 = dir_md5((rel, self.file_md5(f, name)) for rel, f in node.files)
+        if self.memo is not None and signature is not None:
+            self.memo.put("folder", signature, md5)
+        return md5
 
     def params(self, path: str, shown: str) -> dict[str, Any]:
         """A params file's data as DVC reads it, parsed once per run."""
@@ -496,6 +513,14 @@ class Workspace:
         if stat.S_IMODE(st.st_mode) != CACHE_MODE:
             raise Unsupported(f"cache object {oid} is not protected; DVC would re-verify it")
         return True
+
+
+def _stat_signature(node: DirNode, name: HashName) -> str:
+    parts = [f"{name}\0{node.path}"]
+    for rel, file in node.files:
+        st = file.st
+        parts.append(f"{rel}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_size}")
+    return hashlib.md5("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
 def _read_chunks(path: str) -> Iterator[bytes]:
@@ -817,8 +842,12 @@ def project_status(
     dvc_files: list[str],
     snapshot: Snapshot,
     nested_roots: tuple[str, ...] = (),
+    memo: BlobCache | None = None,
 ) -> RawStatus:
-    """`Repo.status()` of one DVC project, computed here; Unsupported if DVC must answer."""
+    """`Repo.status()` of one DVC project, computed here; Unsupported if DVC must answer.
+
+    `memo` keeps folder hashes between runs, keyed by their files' stat signature.
+    """
     real_root = os.path.realpath(root)
     settings = read_settings(os.path.join(real_root, project.root) if project.root else real_root)
     if _has_negation(project, snapshot):
@@ -830,6 +859,7 @@ def project_status(
     plans = [stage_plan(project, s) for p in pipelines for s in p.stages]
     plans += [dvc_file_plan(project, snapshot, f) for f in dvc_files]
     ws = Workspace(real_root, project, nested_roots, settings, StateDb.for_project(settings))
+    ws.memo = memo
     try:
         for plan in plans:
             _touch_nodes(ws, plan)

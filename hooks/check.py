@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -102,6 +101,8 @@ def _internal_error(exc: Exception) -> int:
     lines = str(error).strip().splitlines()
     detail = f": {printable(lines[0][:300])}" if lines else ""
     if os.environ.get("DVCFLOW_DEBUG") == "1":
+        import traceback  # (only here: its imports cost every run a few ms)
+
         traceback.print_exception(error, file=sys.stderr)
     click.echo(
         f"dvcflow: internal error{where}: {type(error).__name__}{detail} (please report; "

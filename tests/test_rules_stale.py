@@ -451,6 +451,26 @@ def test_a_folder_of_many_files_reads_the_state_in_one_pass(demo: Repo) -> None:
     both_engines(demo)
 
 
+def test_a_remembered_folder_hash_trusts_no_more_than_dvc_does(demo: Repo) -> None:
+    """dvcflow keeps a folder's hash under its files' (path, inode, mtime, size): an edit
+    is seen; an in-place same-size edit with the mtime put back is trusted by DVC's state
+    database too, so the two still agree."""
+    for name in ("a", "b", "c"):
+        demo.write(f"data/few/{name}.txt", f"{name}\n", dedent=False)
+    run_fix(demo, "dvc add -q data/few && git add data/few.dvc data/.gitignore")
+    assert findings(demo) == [] and findings(demo) == []  # the second run reads the memo
+    demo.write("data/few/b.txt", "bb\n", dedent=False)
+    assert [f["code"] for f in findings(demo)] == ["DVF202"]
+    run_fix(demo, "dvc add -q data/few && git add data/few.dvc")
+    assert findings(demo) == []
+    target = demo.root / "data" / "few" / "b.txt"
+    before = os.stat(target)
+    with open(target, "r+b") as handle:  # same inode, same size
+        handle.write(b"xx")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    both_engines(demo)
+
+
 def test_crlf_and_legacy_dos2unix_entries(demo: Repo) -> None:
     """A DVC 2.x lock (no `hash: md5`) compares dos2unix md5: a CRLF-only edit is no change."""
     demo.write("src/train.py", TRAIN.replace("\n", "\r\n"))
