@@ -18,7 +18,6 @@ Files are hashed from `Snapshot.stream()` chunks: a large blob is never held in 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
@@ -87,6 +86,8 @@ def rechunk(chunks: Iterable[bytes], size: int = CHUNK_SIZE) -> Iterator[bytes]:
 
 def md5_of_chunks(chunks: Iterable[bytes], name: HashName = "md5") -> str:
     """The md5 DVC records for a file with these bytes, under algorithm `name`."""
+    import hashlib  # (OpenSSL loads in a few ms: a warm run hashes nothing)
+
     hasher = hashlib.md5(usedforsecurity=False)
     if name == "md5":
         for chunk in chunks:
@@ -116,6 +117,8 @@ def manifest_bytes(entries: Iterable[tuple[str, str]]) -> bytes:
 
 def dir_md5(entries: Iterable[tuple[str, str]]) -> str:
     """The `<md5>.dir` hash DVC records for a folder with these (relpath, md5) files."""
+    import hashlib
+
     return hashlib.md5(manifest_bytes(entries), usedforsecurity=False).hexdigest() + DIR_SUFFIX
 
 

@@ -219,7 +219,7 @@ class DependencyGraph:
         snapshot's `prefetch` rather than one read per file."""
         if self.prefetch is None:
             return
-        frontier, seen = nodes, set(self._reach)
+        frontier, seen = nodes, set()
         while frontier:
             pending = [
                 n.path for n in frontier if n.path not in self._fetched and not self._known(n)
@@ -229,7 +229,7 @@ class DependencyGraph:
                 self.prefetch(pending)
             below: list[_Edge] = []
             for node in frontier:
-                if node not in seen:
+                if node not in seen and node not in self._reach:  # (closed: already read)
                     seen.add(node)
                     below.extend(self._children(node))
             frontier = below
