@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from dvcflow.rules import RULES
 
 from dvcflow.docs import END, START, rules_table
+
+from .conftest import BIN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,3 +31,22 @@ def test_every_rule_is_documented() -> None:
         assert "Fix" in doc or "fix" in doc, f"{rule.CODE}: the docstring must say how to fix it"
         assert rule.CODE not in codes
         codes.add(rule.CODE)
+
+
+def test_readme_example_output_is_what_the_demo_prints() -> None:
+    """The README's first block is the first set-up command's output, line for line (the
+    DVF401 help names the installed dvc when there is one, as the note under it says)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("$ cd examples/demo && dvcflow-check --all\n", 1)[1].split("```", 1)[0]
+    proc = subprocess.run(
+        [str(BIN / "dvcflow-check"), "--all"],
+        cwd=ROOT / "examples" / "demo",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    pin = re.compile(r"`dvc==(<version>|[0-9][^`]*)`.*")
+    assert [pin.sub("`dvc==...`", line) for line in proc.stdout.splitlines()] == [
+        pin.sub("`dvc==...`", line) for line in shown.splitlines()
+    ]
