@@ -74,7 +74,7 @@ class BlobCache:
             return {}
         try:
             data = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         if not isinstance(data, dict) or data.get("format") != _format():
             return {}

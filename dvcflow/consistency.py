@@ -550,6 +550,12 @@ class LockAnalysis:
             self._md5[key] = md5
         return self._md5[key]
 
+    def _hashed_before(self, path: str) -> bool:
+        blob = staged_blob(self.ctx, path)
+        return blob is not None and any(
+            self._blobs.get(name, blob) is not None for name in ("md5", "md5-dos2unix")
+        )
+
     @cached_property
     def _blobs(self) -> BlobCache:
         return blob_cache(self.ctx)
@@ -572,11 +578,7 @@ class LockAnalysis:
         """Read those files in batches before the first hash, not in a round trip each."""
         if not self._prefetched:
             self._prefetched = True
-            unknown = [
-                path
-                for path in self._hash_targets
-                if self._blobs.get("md5", staged_blob(self.ctx, path) or "") is None
-            ]
+            unknown = [path for path in self._hash_targets if not self._hashed_before(path)]
             self.staged.prefetch(unknown)
 
     def _folder_diff(

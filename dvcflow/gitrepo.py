@@ -198,15 +198,16 @@ class GitRepo:
             raise DvcflowError("git is not installed or not on PATH") from exc
         except NotADirectoryError as exc:
             raise NotAGitRepository(f"{start} is not a folder") from exc
-        lines = _decode(proc.stdout).splitlines()
-        top = lines[0].strip() if lines else ""
-        if proc.returncode not in (0, 1) or not top or len(lines) < 2:  # 1: no commit yet
+        # One line each (split on "\n" alone: a path may hold \x1c or \u2028, which
+        # splitlines() would also split on): work tree, common dir, HEAD's id if it exists.
+        lines = _decode(proc.stdout).removesuffix("\n").split("\n")
+        if proc.returncode not in (0, 1) or len(lines) < 2 or not lines[0]:  # 1: no commit
             raise NotAGitRepository(
                 f"{Path(start).resolve()} is not inside a Git work tree "
                 "(run dvcflow from a clone, or `git init` first)"
             )
-        repo = cls(Path(top))
-        repo.common_dir = (Path(start) / lines[1].strip()).resolve()  # relative to `start`
+        repo = cls(Path(lines[0]))
+        repo.common_dir = (Path(start) / lines[1]).resolve()  # relative to `start`
         repo._has_head = proc.returncode == 0 and len(lines) > 2
         return repo
 

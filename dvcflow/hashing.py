@@ -175,16 +175,18 @@ def collect_folder(
         if not path.startswith(prefix) or path == folder:
             continue
         rel = path[cut:]  # posixpath.relpath, without its cost
+        dvcignore = False
         if rel.startswith(".") or "/." in rel:  # the names looked for all start with a dot
             parts = rel.split("/")
             if any(part in _ALWAYS_IGNORED for part in parts[:-1]) or parts[-1] == ".git":
                 continue
-            if parts[-1] == DVCIGNORE:
-                return FolderListing((), blocked=f"{path} is inside a folder DVC hashes")
+            dvcignore = parts[-1] == DVCIGNORE
         if nested and any(is_within(path, root) for root in nested):
             continue
         if checks_ignored and project is not None and project.is_ignored(path):
             continue
+        if dvcignore:  # (one that DVC's walk reaches: not in a nested project, not ignored)
+            return FolderListing((), blocked=f"{path} is inside a folder DVC hashes")
         files.append(rel)
     return FolderListing(tuple(sorted(files)))
 

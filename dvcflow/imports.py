@@ -144,7 +144,7 @@ def _decode_parse(entry: Any) -> _Parsed | None:
             _ImportRequest(str(module), tuple(str(n) for n in names), int(level))
             for module, names, level in imports
         ]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return _Parsed(imports=requests, trivial=bool(trivial))
 
@@ -179,7 +179,11 @@ class DependencyGraph:
         self._edges: dict[tuple[str, Language, tuple[Root, ...], str], list[_Edge]] = {}
         self._closures: dict[tuple[Invocation, bool], list[Dependency]] = {}
         self._modules: dict[tuple[str, tuple[Root, ...]], tuple[list[str], list[str]]] = {}
-        self._reach: dict[_Edge, frozenset[str]] = {}  # edge (kind ignored) -> files below it
+        # Closures as bit sets (one bit per file, `_bits`): a set per node would take memory
+        # quadratic in the depth of the import graph.
+        self._reach: dict[_Edge, int] = {}  # node -> the files it reaches, itself included
+        self._bits: dict[str, int] = {}  # file -> its bit
+        self._files: list[str] = []  # bit -> file
         self.stored = stored  # parses kept between runs: a cached module is never read
 
     # -- public ----------------------------------------------------------------------------
@@ -209,9 +213,25 @@ class DependencyGraph:
         ]
         nodes = [_node(edge) for edge in edges]
         self._discover(nodes)
-        found = {invocation.script}
+        found = self._bit(invocation.script)
         for node in nodes:
-            found.update(self._closure(node))
+            found |= self._closure(node)
+        return self._files_in(found)
+
+    def _bit(self, path: str) -> int:
+        index = self._bits.get(path)
+        if index is None:
+            index = self._bits[path] = len(self._files)
+            self._files.append(path)
+        return 1 << index
+
+    def _files_in(self, bits: int) -> frozenset[str]:
+        digits = bin(bits)[:1:-1]  # bit 0 first
+        files, found = self._files, []
+        index = digits.find("1")
+        while index >= 0:
+            found.append(files[index])
+            index = digits.find("1", index + 1)
         return frozenset(found)
 
     def _discover(self, nodes: list[_Edge]) -> None:
@@ -249,7 +269,7 @@ class DependencyGraph:
     def _children(self, node: _Edge) -> list[_Edge]:
         return [_node(e) for e in self._edges_of(node.path, node.language, node.roots, node.cwd)]
 
-    def _closure(self, top: _Edge) -> frozenset[str]:
+    def _closure(self, top: _Edge) -> int:
         """Files reachable from `top` (itself included): Tarjan's strongly connected
         components, iteratively, so that import cycles share one set and deep chains do not
         hit the recursion limit."""
@@ -292,12 +312,12 @@ class DependencyGraph:
             if member == head:
                 break
         inside = set(members)
-        found = {m.path for m in members}
+        closure = 0
         for member in members:
+            closure |= self._bit(member.path)
             for child in self._children(member):  # (cached edges: no second parse)
                 if child not in inside:
-                    found.update(self._reach[child])  # a finished component
-        closure = frozenset(found)
+                    closure |= self._reach[child]  # a finished component
         for member in members:
             self._reach[member] = closure
 

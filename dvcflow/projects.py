@@ -7,6 +7,7 @@ root). Each dvc.yaml belongs to the innermost project above it, as DVC sees it.
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -96,14 +97,14 @@ def _dvcignore_spec(
     for number, pattern in patterns:
         try:
             compiled.append(Pattern(pattern))
-        except ValueError as exc:  # GitIgnorePatternError (GitWildMatchPatternError before 1.0)
+        except (ValueError, re.error) as exc:  # GitIgnorePatternError; `[z-a]` fails in re
             raw = raw_lines[number - 1] if number <= len(raw_lines) else pattern
             problems.append(_ignore_problem(path, number, pattern, raw, exc))
     return pathspec.PathSpec(compiled), problems
 
 
 def _ignore_problem(
-    path: str, number: int, pattern: str, raw: str, exc: ValueError
+    path: str, number: int, pattern: str, raw: str, exc: ValueError | re.error
 ) -> IgnoreProblem:
     """Why DVC refuses the line, in words, and how to write it instead."""
     if pattern.endswith("\\") and raw != raw.rstrip():

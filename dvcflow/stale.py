@@ -256,29 +256,22 @@ def _project_raw(
 
 
 def _unstaged_refusals(ctx: Context, pipelines: list[Pipeline]) -> Iterator[Problem]:
-    """DVF105 judges the staged files; a work-tree-only edit DVC refuses would otherwise
-    hide every staleness finding without a word (`dvc status` fails on it)."""
+    """DVF105 judges the commit; when only the work tree's files (a dvc.yaml, its dvc.lock,
+    params or `vars` files) are what DVC refuses, say so rather than skip staleness silently
+    (`dvc status` fails on them)."""
+    staged = {p.path: p for p in ctx.pipelines("staged")}
     for pipeline in pipelines:
-        for problem in pipeline.problems[:1]:
-            if _differs_from_staged(ctx, problem.path):
-                yield Problem(
-                    problem.path,
-                    f"staleness was not checked: DVC refuses the work tree's {problem.path} "
-                    f"(unstaged changes): {problem.message}",
-                    f"correct it, or `git checkout -- {problem.path}`",
-                    problem.line,
-                )
-
-
-def _differs_from_staged(ctx: Context, path: str) -> bool:
-    try:
-        staged: bytes | None = ctx.staged.read_bytes(path)
-    except (DvcflowError, FileNotFoundError):
-        staged = None
-    try:
-        return ctx.workspace.read_bytes(path) != staged
-    except (DvcflowError, FileNotFoundError):
-        return False
+        committed = staged.get(pipeline.path)
+        if not pipeline.problems or (committed is not None and committed.problems):
+            continue  # the commit has the problem too: DVF105 reports it
+        problem = pipeline.problems[0]
+        yield Problem(
+            problem.path,
+            "staleness was not checked: DVC refuses the work tree's files, which differ from "
+            f"the commit (unstaged changes): {problem.message}",
+            "correct them, or set the unstaged changes aside: `git stash --keep-index`",
+            problem.line,
+        )
 
 
 def _problem_path(project: DvcProject, pipelines: list[Pipeline]) -> str:

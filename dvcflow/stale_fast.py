@@ -28,6 +28,7 @@ import os
 import posixpath
 import stat
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ StatusEntry = str | dict[str, Any]
 RawStatus = dict[str, list[StatusEntry]]  # DVC's `Repo.status()` result, by stage address
 
 CACHE_MODE = 0o444  # dvc_data LocalHashFileDB.CACHE_MODE: a verified, protected object
+_HAS_INODES = os.name != "nt"
 STATE_HASH_VERSION = 1  # dvc_data.hashfile.state.State.HASH_VERSION
 SQLITE_MAX_VARIABLES = 999
 CHUNK = 2**20
@@ -304,7 +306,10 @@ def decode_entries(raw: dict[str, str]) -> dict[str, object]:
     keys = list(raw)
     try:
         values = json.loads("[" + ",".join(raw[k] for k in keys) + "]")
-    except ValueError:  # one broken entry: decode one by one, skipping it
+    except (ValueError, RecursionError):
+        values = None
+    if not isinstance(values, list) or len(values) != len(keys):  # a broken entry (or one
+        # that is two values, or none): decode one by one, skipping what does not parse
         return {k: entry for k in keys if (entry := _decode(raw[k])) is not None}
     return dict(zip(keys, values, strict=True))
 
@@ -312,7 +317,7 @@ def decode_entries(raw: dict[str, str]) -> dict[str, object]:
 def _decode(text: str) -> object:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -407,18 +412,29 @@ class Workspace:
     def _scan(
         self, top: str, folder: str, repo_folder: str, stats: dict[str, os.stat_result]
     ) -> None:
-        """lstat every file below `folder` into `stats` (repo-relative posix keys)."""
+        """lstat every file below `folder` into `stats` (repo-relative posix keys); a folder
+        that cannot be read or a file that vanishes mid-walk (a running `dvc repro`) is left
+        to DVC."""
+        try:
+            self._scan_folder(top, folder, repo_folder, stats)
+        except OSError as exc:
+            raise Unsupported(f"{top}: {exc.strerror or exc}") from exc
+
+    def _scan_folder(
+        self, top: str, folder: str, repo_folder: str, stats: dict[str, os.stat_result]
+    ) -> None:
         with os.scandir(folder) as entries:
             for entry in entries:
                 repo_file = f"{repo_folder}/{entry.name}" if repo_folder else entry.name
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name in (".git", ".dvc", ".hg"):
                         raise Unsupported(f"{top} holds a nested repository")
-                    self._scan(top, entry.path, repo_file, stats)
+                    self._scan_folder(top, entry.path, repo_file, stats)
                     continue
                 if entry.is_symlink():
                     raise Unsupported(f"{top} holds a symlink")
-                st = entry.stat(follow_symlinks=False)
+                # (on Windows a DirEntry's stat has no inode, which DVC's state checksum uses)
+                st = entry.stat(follow_symlinks=False) if _HAS_INODES else os.lstat(entry.path)
                 if not stat.S_ISREG(st.st_mode):
                     raise Unsupported(f"{top} holds a symlink or special file")
                 stats[repo_file] = st
@@ -462,7 +478,7 @@ class Workspace:
         self._pending.update(f.path for _, f in node.files)
         self.prefetch()
         md5 = dir_md5((rel, self.file_md5(f, name)) for rel, f in node.files)
-        if self.memo is not None and signature is not None:
+        if self.memo is not None and signature is not None and not _racy(node):
             self.memo.put("folder", signature, md5)
         return md5
 
@@ -513,6 +529,13 @@ class Workspace:
         if stat.S_IMODE(st.st_mode) != CACHE_MODE:
             raise Unsupported(f"cache object {oid} is not protected; DVC would re-verify it")
         return True
+
+
+def _racy(node: DirNode, window_ns: int = 2_000_000_000) -> bool:
+    """A file modified in the last two seconds could change again within the same mtime tick
+    with the same size (Git's "racily clean" files): such a folder's hash is not remembered."""
+    recent = time.time_ns() - window_ns
+    return any(file.st.st_mtime_ns > recent for _, file in node.files)
 
 
 def _stat_signature(node: DirNode, name: HashName) -> str:

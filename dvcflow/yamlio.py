@@ -258,7 +258,7 @@ class _EventReader:
             if kind is ScalarEvent:
                 value = self._scalar(event)
                 if event.anchor is not None:
-                    self._anchors[event.anchor] = value
+                    self._anchor(event.anchor, value)
             elif kind is AliasEvent:
                 if event.anchor not in self._anchors or event.anchor in self._open:
                     raise _Unusual
@@ -268,7 +268,7 @@ class _EventReader:
                     raise _Unusual
                 container: Any = {} if kind is MappingStartEvent else []
                 if event.anchor is not None:
-                    self._anchors[event.anchor] = container
+                    self._anchor(event.anchor, container)
                     self._open.add(event.anchor)
                 stack.append((container, _MISSING, event.anchor))
                 continue
@@ -294,6 +294,11 @@ class _EventReader:
                     raise _Unusual  # ruamel reports the duplicate key
                 container[pending] = value
                 stack[-1] = (container, _MISSING, anchor)
+
+    def _anchor(self, name: str, value: Any) -> None:
+        if name in self._anchors:
+            raise _Unusual  # ruamel's C composer refuses a reused anchor ("duplicate anchor")
+        self._anchors[name] = value
 
     def _scalar(self, event: Any) -> Any:
         if event.tag is not None:

@@ -171,3 +171,20 @@ def test_large_blob_is_streamed(repo: Repo) -> None:
         ctx.close()
     assert got == hashlib.md5(data).hexdigest()
     assert peak < 6 * 2**20, f"hashing held {peak / 2**20:.1f} MiB"
+
+
+def test_a_dvcignore_blocks_only_where_dvc_walk_reaches_it() -> None:
+    """A `.dvcignore` inside a hashed folder makes DVC refuse it, but not one inside a nested
+    DVC project (every `dvc init` writes one) or in an ignored sub-folder: the walk skips those."""
+    paths = ["data/a.csv", "data/sub/.dvcignore", "data/sub/b.csv"]
+    assert collect_folder(paths, "data", None, ["", "data/sub"]).files == ("a.csv",)
+    listing = collect_folder([*paths, "data/.dvcignore"], "data", None, ["", "data/sub"])
+    assert listing.files == () and listing.blocked is not None
+
+
+def test_malformed_state_entries_are_skipped() -> None:
+    from dvcflow.stale_fast import decode_entries
+
+    assert decode_entries({"k": ""}) == {}
+    assert decode_entries({"a": "1,2", "b": "3"}) == {"b": 3}
+    assert decode_entries({"a": '{"x": 1}', "b": "[" * 100_000}) == {"a": {"x": 1}}

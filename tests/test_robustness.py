@@ -358,11 +358,13 @@ def test_yaml_value_python_cannot_build(project: Repo, path: str, content: str) 
     assert code in (1, 2) and "internal error" not in out and path in out
 
 
-def test_invalid_dvcignore_pattern(project: Repo) -> None:
-    project.write(".dvcignore", "# comment\n\\\n")
+@pytest.mark.parametrize("line", ["\\", "[z-a]", "**/[b-a]/x"])
+def test_invalid_dvcignore_pattern(project: Repo, line: str) -> None:
+    """pathspec refuses `\\`; `[z-a]` passes it and fails in `re` (DVC crashes on both)."""
+    project.write(".dvcignore", f"# comment\n{line}\n")
     project.add()
     _, out = project.check("--all", *ALL_RULES)
-    assert "internal error" not in out and ".dvcignore:2" in out
+    assert "internal error" not in out and ".dvcignore:2" in out and "DVF105" in out
 
 
 def test_dvc_yaml_deleted_from_work_tree_but_staged(project: Repo) -> None:
@@ -378,13 +380,28 @@ def test_dvc_yaml_broken_in_work_tree_only_is_not_silent(project: Repo) -> None:
     project.write("dvc.yaml", PIPELINE.replace("cmd: python src/train.py", "cmd: [python"))
     assert "dvc.yaml' is invalid" in project.run(DVC, "status", check=False).stderr
     code, out = run_all(project, rules=("--select", "DVF2"))
-    assert code == 1 and "DVF201 staleness was not checked" in out
-    assert "dvc.yaml (unstaged changes)" in out and "git checkout -- dvc.yaml" in out
+    assert code == 1 and "dvc.yaml:4:" in out and "DVF201 staleness was not checked" in out
+    assert "(unstaged changes)" in out and "git stash --keep-index" in out
     code, out = run_all(project, rules=("--select", "DVF105"))
     assert code == 0  # the commit's dvc.yaml is valid
     project.add()
     code, out = run_all(project, rules=("--select", "DVF1,DVF2"))
     assert "DVF105" in out and "staleness was not checked" not in out  # staged: DVF105's
+
+
+def test_params_broken_in_work_tree_only_is_not_silent(project: Repo) -> None:
+    """The same when the work tree's params file breaks a `${}` that the commit resolves."""
+    project.write(
+        "dvc.yaml", PIPELINE.replace("python src/train.py", "python src/train.py ${train.lr}")
+    )
+    project.add()
+    assert run_all(project, rules=("--select", "DVF105"))[0] == 0
+    project.write("params.yaml", "train:\n  epochs: 1\n")  # train.lr gone, unstaged
+    assert "Could not find 'train.lr'" in project.run(DVC, "status", check=False).stderr
+    code, out = run_all(project, rules=("--select", "DVF2"))
+    assert code == 1 and "DVF201 staleness was not checked" in out and "train.lr" in out
+    code, _ = run_all(project, rules=("--select", "DVF105"))
+    assert code == 0  # the commit resolves
 
 
 def test_params_and_script_deleted_from_work_tree_but_staged(project: Repo) -> None:
