@@ -195,13 +195,19 @@ stages:
 RAW_CONTROLS = ("\x1b", "\r", "\x9b", "\u202e")
 
 
-@pytest.mark.parametrize("output_format", ["text", "github"])
-def test_control_characters_are_printed_escaped(dvc_repo: Repo, output_format: str) -> None:
-    dvc_repo.write("dvc.yaml", HOSTILE_PIPELINE)
-    dvc_repo.add()
-    code, out = dvc_repo.check("--all", "--select", "DVF104", "--output-format", output_format)
+def _hostile_output(repo: Repo, output_format: str) -> str:
+    """DVF104's finding on a stage and a dep named with control characters, no raw one shown."""
+    repo.write("dvc.yaml", HOSTILE_PIPELINE)
+    repo.add()
+    code, out = repo.check("--all", "--select", "DVF104", "--output-format", output_format)
     assert code == 1
     assert not any(char in out for char in RAW_CONTROLS), repr(out)
+    return out
+
+
+@pytest.mark.parametrize("output_format", ["text", "github"])
+def test_control_characters_are_printed_escaped(dvc_repo: Repo, output_format: str) -> None:
+    out = _hostile_output(dvc_repo, output_format)
     assert "stage 'tr\\x1b[31main\\u202e' depends on da\\rta\\x9b2J" in out
     if output_format == "github":
         assert out.count("\n") == 1  # one workflow command; the help line is %0A-encoded
@@ -209,11 +215,7 @@ def test_control_characters_are_printed_escaped(dvc_repo: Repo, output_format: s
 
 @pytest.mark.parametrize("output_format", ["json", "sarif"])
 def test_control_characters_are_json_escapes(dvc_repo: Repo, output_format: str) -> None:
-    dvc_repo.write("dvc.yaml", HOSTILE_PIPELINE)
-    dvc_repo.add()
-    code, out = dvc_repo.check("--all", "--select", "DVF104", "--output-format", output_format)
-    assert code == 1
-    assert not any(char in out for char in RAW_CONTROLS), repr(out)
+    out = _hostile_output(dvc_repo, output_format)
     assert "\\u001b[31m" in out and "\\u009b" in out and "\\u202e" in out
     data = json.loads(out)
     results = data if output_format == "json" else data["runs"][0]["results"]
