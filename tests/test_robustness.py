@@ -3,7 +3,6 @@ traceback, never a hang, and nothing written without --fix.
 
 Each test is a crash (or hang) found by running `dvcflow-check --all --select DVF,DVF203` (and the
 pre-commit mode, and --fix) over crafted repositories; the module that owned it was fixed.
-Tests marked xfail are known gaps, each with the reason and where the fix belongs.
 """
 
 from __future__ import annotations
