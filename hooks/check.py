@@ -12,6 +12,7 @@ import click
 from dvcflow.rules import Rule, by_code
 
 from dvcflow import __version__
+from dvcflow.clirun import run_command
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.engine import Edit, apply_fixes, run_rules, select_rules, validate_patterns
@@ -203,20 +204,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_cli(argv: Sequence[str] | None) -> int:
-    try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="dvcflow-check",
-            standalone_mode=False,
-        )
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_ERROR
-    except click.Abort:
-        return EXIT_ERROR
-    return result if isinstance(result, int) else EXIT_CLEAN
+    return run_command(
+        cli, argv, "dvcflow-check", usage=EXIT_ERROR, aborted=EXIT_ERROR, default=EXIT_CLEAN
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

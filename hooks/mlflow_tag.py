@@ -44,6 +44,7 @@ from typing import Any
 import click
 
 from dvcflow import __version__
+from dvcflow.clirun import run_command
 from dvcflow.commitinfo import (
     GitDirs,
     commit_facts,
@@ -441,18 +442,7 @@ def _problem(
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command and return its exit status (tests call this; `main` exits with it)."""
-    try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False
-        )
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE
-    except click.Abort:
-        return EXIT_OK
-    return result if isinstance(result, int) else EXIT_OK
+    return run_command(cli, argv, PROG, usage=EXIT_USAGE, aborted=EXIT_OK, default=EXIT_OK)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,6 +56,7 @@ from urllib.parse import unquote, urlsplit
 import click
 
 from dvcflow import __version__
+from dvcflow.clirun import run_command
 from dvcflow.commitinfo import current_branch, lock_md5
 from dvcflow.config import load_config
 from dvcflow.context import Context
@@ -710,20 +711,8 @@ def _summary(
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command and return its exit status (tests call this; `main` exits with it)."""
-    try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name=PROG,
-            standalone_mode=False,
-        )
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE
-    except click.Abort:  # Ctrl-C before dvc repro started
-        return 128 + int(signal.SIGINT)
-    return result if isinstance(result, int) else 0
+    interrupted = 128 + int(signal.SIGINT)  # Ctrl-C before dvc repro started
+    return run_command(cli, argv, PROG, usage=EXIT_USAGE, aborted=interrupted, default=0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
