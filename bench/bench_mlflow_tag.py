@@ -7,7 +7,7 @@ stops it by its PID at the end. Each repetition creates a fresh run tree (untime
 run whose `mlflow.source.git.commit` is a given SHA, 3 nested runs), then times, each in a fresh
 process as a hook runs:
 
-- `dvcflow REST`: `dvcflow.mlflow_rest` finds the parent by its source commit, finds its nested
+- `dvcflow REST`: `dvcflow.mlflow.rest` finds the parent by its source commit, finds its nested
   runs, and writes the 3 dvcflow tags on all 4 runs (one `runs/log-batch` per run);
 - `mlflow client`: the same requests through `mlflow.tracking.MlflowClient`, import included;
 - `dvcflow-mlflow-tag`: the whole post-commit hook on a real commit (git facts, queue, match).
@@ -48,7 +48,7 @@ tags = {"dvcflow.git.commit": commit, "dvcflow.git.branch": "main",
 REST = (
     WORK
     + """
-from dvcflow.mlflow_rest import RestStore
+from dvcflow.mlflow.rest import RestStore
 store = RestStore(uri, timeout=5)
 parent = next(iter(store.search_runs([exp], query)))
 children = [r for r in store.search_runs([exp], f"attributes.start_time >= {parent.start_time}")

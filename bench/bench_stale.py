@@ -160,7 +160,7 @@ def best_of(args: list[str], cwd: Path, repeat: int) -> tuple[float, int]:
 VERDICT = """\
 import sys, time
 from dvcflow.context import Context
-from dvcflow.stale import build_report
+from dvcflow.dvc.status import build_report
 engine = sys.argv[1]
 best = []
 for _ in range(int(sys.argv[2])):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from dvcflow.config import Config, load_config
-from dvcflow.gitrepo import GitRepo
-from dvcflow.projects import ProjectMap, discover_projects, pipeline_files
-from dvcflow.snapshot import Snapshot, StagedSnapshot, View, WorkspaceSnapshot
+from dvcflow.dvc.projects import ProjectMap, discover_projects, pipeline_files
+from dvcflow.git.repo import GitRepo
+from dvcflow.git.snapshot import Snapshot, StagedSnapshot, View, WorkspaceSnapshot
 
 if TYPE_CHECKING:  # the pipeline model (and templating) loads only when a rule asks for it
-    from dvcflow.pipeline import Pipeline, Stage
+    from dvcflow.dvc.pipeline import Pipeline, Stage
+
+T = TypeVar("T")
 
 
 class Context:
@@ -31,6 +33,7 @@ class Context:
         self._pipelines: dict[View, list[Pipeline]] = {}
         self._projects: dict[View, ProjectMap] = {}
         self._at_close: list[Callable[[], None]] = []
+        self._memo: dict[Hashable, Any] = {}
 
     @classmethod
     def from_cwd(cls, cwd: Path | str = ".", *, all_files: bool = False) -> Context:
@@ -68,7 +71,7 @@ class Context:
 
     def pipelines(self, view: View = "staged") -> list[Pipeline]:
         if view not in self._pipelines:
-            from dvcflow.pipeline import load_pipeline
+            from dvcflow.dvc.pipeline import load_pipeline
 
             snapshot = self.snapshot(view)
             self._pipelines[view] = [
@@ -79,6 +82,16 @@ class Context:
 
     def stages(self, view: View = "staged") -> list[Stage]:
         return [stage for pipeline in self.pipelines(view) for stage in pipeline.stages]
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """What this run computed once under `key` (an analysis, a cache), computed on first use.
+
+        Run state lives here, not in module globals: it is dropped with the context. Use the
+        function that computes it (or a tuple starting with it) as the key.
+        """
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     def option(self, section: str, key: str) -> object:
         return self.config.option(section, key)

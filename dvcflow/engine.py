@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.errors import DvcflowError
+from dvcflow.fixing import Edit, apply_edits
 from dvcflow.rules import CODES, Rule, load
 
 _SUPPRESSION = re.compile(r"#\s*dvcflow:\s*ignore(?:\[(?P<codes>[A-Za-z0-9,\s]+)\])?")
@@ -113,15 +111,6 @@ def _file_text(ctx: Context, path: str) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class Edit:
-    """A whole-file replacement a rule's `fix()` proposes; written atomically."""
-
-    path: str  # repo-relative
-    content: str
-    summary: str
-
-
 def apply_fixes(make_context: Callable[[], Context], rules: list[Rule]) -> list[Edit]:
     """Let each rule fix its findings in the work tree, one rule at a time.
 
@@ -141,29 +130,3 @@ def apply_fixes(make_context: Callable[[], Context], rules: list[Rule]) -> list[
         finally:
             ctx.close()
     return applied
-
-
-def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:
-    applied: list[Edit] = []
-    for edit in edits:
-        atomic_write(root / edit.path, edit.content.encode("utf-8"))
-        applied.append(edit)
-    return applied
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, keep the mode, then rename over."""
-    import tempfile  # only --fix writes files
-
-    mode = path.stat().st_mode if path.exists() else 0o644
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".dvcflow")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

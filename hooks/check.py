@@ -12,11 +12,12 @@ import click
 from dvcflow.rules import Rule, by_code
 
 from dvcflow import __version__
-from dvcflow.clirun import run_command
+from dvcflow.cli import run_command
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
-from dvcflow.engine import Edit, apply_fixes, run_rules, select_rules, validate_patterns
+from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
+from dvcflow.fixing import Edit
 from dvcflow.reporters import FORMATS, printable, report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

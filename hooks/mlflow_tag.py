@@ -4,7 +4,7 @@ MLflow records `mlflow.source.git.commit` when a run starts: the commit checked 
 params were edited and `dvc repro` ran. This post-commit hook links the run tree (the pipeline's
 parent run and its nested stage runs) to the commit that captures its code, params and
 dvc.lock, with the tags `dvcflow.git.commit`, `dvcflow.git.branch` and
-`dvcflow.git.commit_time`. Which runs: see dvcflow.runmatch.
+`dvcflow.git.commit_time`. Which runs: see dvcflow.mlflow.matching.
 
 Install (with the `dvcflow-mlflow-tag` and `dvcflow-mlflow-tag-rewrite` hook ids in
 .pre-commit-config.yaml):
@@ -44,8 +44,9 @@ from typing import Any
 import click
 
 from dvcflow import __version__
-from dvcflow.clirun import run_command
-from dvcflow.commitinfo import (
+from dvcflow.cli import run_command
+from dvcflow.config import load_config
+from dvcflow.git.commits import (
     GitDirs,
     commit_facts,
     commit_times,
@@ -55,9 +56,7 @@ from dvcflow.commitinfo import (
     rebase_in_progress,
     rewritten_pairs,
 )
-from dvcflow.config import load_config
-from dvcflow.mlflow_rest import Run
-from dvcflow.runmatch import (
+from dvcflow.mlflow.matching import (
     LOCAL_STORE_ALLOWANCE,
     Delivery,
     Outcome,
@@ -69,7 +68,8 @@ from dvcflow.runmatch import (
     needs_client,
     tag_entry,
 )
-from dvcflow.tagqueue import QueueError, TagQueue
+from dvcflow.mlflow.queue import QueueError, TagQueue
+from dvcflow.mlflow.rest import Run
 
 PROG = "dvcflow-mlflow-tag"
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -288,7 +288,7 @@ def _dry_run(
         if note:
             _say(note.strip(" ()"))
         return EXIT_OK
-    from dvcflow.mlflow_store import open_store
+    from dvcflow.mlflow.store import open_store
 
     result: list[Outcome] = []
     errors: list[str] = []

@@ -56,18 +56,18 @@ from urllib.parse import unquote, urlsplit
 import click
 
 from dvcflow import __version__
-from dvcflow.clirun import run_command
-from dvcflow.commitinfo import current_branch, lock_md5
+from dvcflow.cli import run_command
 from dvcflow.config import load_config
 from dvcflow.context import Context
-from dvcflow.dvcfiles import load_dvc_files
+from dvcflow.dvc.dvcfiles import load_dvc_files
+from dvcflow.dvc.pipeline import Pipeline
 from dvcflow.errors import DvcflowError, MissingExtra
-from dvcflow.gitrepo import GitRepo, run_git
-from dvcflow.mlflow_rest import RestStore, StoreError, sanitize_uri
-from dvcflow.mlflow_store import is_rest_uri, local_store_path
-from dvcflow.pipeline import Pipeline
-from dvcflow.runmatch import LOCK_MD5_TAG, Settings, load_settings
-from dvcflow.runrecord import (
+from dvcflow.git.commits import current_branch, lock_md5
+from dvcflow.git.repo import GitRepo, run_git
+from dvcflow.git.snapshot import normalize
+from dvcflow.mlflow.matching import LOCK_MD5_TAG, Settings, load_settings
+from dvcflow.mlflow.rest import RestStore, StoreError, sanitize_uri
+from dvcflow.mlflow.runrecord import (
     CWD_ENV,
     DATA_TAG_PREFIX,
     EXPERIMENT_ENV,
@@ -85,7 +85,7 @@ from dvcflow.runrecord import (
     pipeline_params,
     project_pipelines,
 )
-from dvcflow.snapshot import normalize
+from dvcflow.mlflow.store import is_rest_uri, local_store_path
 
 PROG = "dvcflow-repro"
 EXIT_USAGE = 2

@@ -1,4 +1,7 @@
-"""The rule registry: every `dvfNNN_*.py` module in this package, in code order, imported lazily.
+"""The rule registry: every `<family>/dvfNNN_*.py` module, in code order, imported lazily.
+
+Each family is a folder (`deps/` DVF1, `stale/` DVF2, `lock/` DVF3, `pin/` DVF4) holding its
+rules and the analysis they share; one family is one hook id in `.pre-commit-hooks.yaml`.
 
 A rule is a module with a docstring (its documentation), `CODE`, `NAME`, `SEVERITY`,
 `DEFAULT_ENABLED` and `check(ctx)`; optionally `fix(ctx, diagnostics)` for safe `--fix` edits.
@@ -29,13 +32,20 @@ class Rule(Protocol):
     def check(self, ctx: Context) -> Iterator[Diagnostic]: ...
 
 
-def _names() -> tuple[str, ...]:
-    return tuple(
-        sorted(m.name for m in pkgutil.iter_modules(__path__) if _RULE_MODULE.match(m.name))
-    )
+def _names() -> list[tuple[str, str]]:
+    """(code, `family.module`) of every rule module, found without importing any."""
+    found = []
+    for family in pkgutil.iter_modules(__path__):
+        if not family.ispkg:
+            continue
+        folder = [f"{__path__[0]}/{family.name}"]
+        for module in pkgutil.iter_modules(folder):
+            if _RULE_MODULE.match(module.name):
+                found.append((module.name[:6].upper(), f"{family.name}.{module.name}"))
+    return sorted(found)
 
 
-_MODULES: dict[str, str] = {name[:6].upper(): name for name in _names()}  # DVF101 -> module
+_MODULES: dict[str, str] = dict(_names())  # DVF101 -> "deps.dvf101_script_not_in_deps"
 CODES: tuple[str, ...] = tuple(_MODULES)  # every rule's code, in order, without importing it
 
 # Every rule module, imported on first use (`RULES`): a rule imports its family's engine

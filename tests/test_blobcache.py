@@ -1,4 +1,4 @@
-"""dvcflow.blobcache: imports and md5s remembered by blob id never change a verdict.
+"""dvcflow.git.blobcache: imports and md5s remembered by blob id never change a verdict.
 
 Real Git repositories, dvcflow-check run again and again: warm runs give the findings a cold
 run gives, an edit (a new blob) is seen at once, and a broken or unwritable cache is ignored.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dvcflow.blobcache import FILENAME, MAX_ENTRIES, BlobCache
+from dvcflow.git.blobcache import FILENAME, MAX_ENTRIES, BlobCache
 
 from .conftest import Repo
 

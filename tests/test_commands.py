@@ -1,10 +1,10 @@
-"""dvcflow.commands: which local files a stage's `cmd` runs (pure; an in-memory file set)."""
+"""dvcflow.scripts.commands: which local files a stage's `cmd` runs (pure; in-memory files)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dvcflow.commands import CommandScanner, Invocation, command_lines, scan_cmd
+from dvcflow.scripts.commands import CommandScanner, Invocation, command_lines, scan_cmd
 
 FILES = frozenset(
     {

@@ -1,4 +1,4 @@
-"""dvcflow.dists: installed versions read from metadata folders, as importlib.metadata does."""
+"""dvcflow.requirements.dists: installed versions read from metadata folders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dvcflow.dists import installed_version
+from dvcflow.requirements.dists import installed_version
 
 
 def test_every_installed_distribution_agrees_with_importlib_metadata() -> None:

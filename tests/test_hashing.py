@@ -1,4 +1,4 @@
-"""dvcflow.hashing against dvc-data itself and against what a real `dvc repro` writes."""
+"""dvcflow.dvc.hashing against dvc-data itself and against what a real `dvc repro` writes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from dvcflow.context import Context
-from dvcflow.hashing import (
+from dvcflow.dvc.hashing import (
     CHUNK_SIZE,
     collect_folder,
     dir_md5,
@@ -23,7 +23,7 @@ from dvcflow.hashing import (
     md5_of_chunks,
     snapshot_file_md5,
 )
-from dvcflow.lock import LockEntry
+from dvcflow.dvc.lock import LockEntry
 
 from .conftest import Repo
 
@@ -183,7 +183,7 @@ def test_a_dvcignore_blocks_only_where_dvc_walk_reaches_it() -> None:
 
 
 def test_malformed_state_entries_are_skipped() -> None:
-    from dvcflow.stale_fast import decode_entries
+    from dvcflow.dvc.status.fast import decode_entries
 
     assert decode_entries({"k": ""}) == {}
     assert decode_entries({"a": "1,2", "b": "3"}) == {"b": 3}

@@ -1,4 +1,4 @@
-"""dvcflow.imports: what scripts import, source and run, read statically (in-memory files)."""
+"""dvcflow.scripts.imports: what scripts import, source and run, read statically."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 import posixpath
 from collections import Counter
 
-from dvcflow.commands import scan_cmd
-from dvcflow.imports import Dependency, DependencyGraph, document_chunks, notebook_code
+from dvcflow.scripts.commands import scan_cmd
+from dvcflow.scripts.imports import Dependency, DependencyGraph, document_chunks, notebook_code
 
 
 class Files:

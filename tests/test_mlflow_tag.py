@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from dvcflow.commitinfo import git_dirs, parse_pairs, rewritten_pairs
 from dvcflow.config import Config
-from dvcflow.mlflow_rest import sanitize_uri
-from dvcflow.runmatch import load_settings
-from dvcflow.tagqueue import QueueError, TagQueue
+from dvcflow.git.commits import git_dirs, parse_pairs, rewritten_pairs
+from dvcflow.mlflow.matching import load_settings
+from dvcflow.mlflow.queue import QueueError, TagQueue
+from dvcflow.mlflow.rest import sanitize_uri
 
 from .conftest import MLFLOW_TAG, MLFLOW_TAG_CONFIG, PRE_COMMIT, Repo, Server
 

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from dvcflow.hooks.repro import run as run_repro
 
-from dvcflow.runmatch import COMMIT_TAG, LOCK_MD5_TAG
-from dvcflow.runrecord import (
+from dvcflow.mlflow.matching import COMMIT_TAG, LOCK_MD5_TAG
+from dvcflow.mlflow.runrecord import (
     KeyBook,
     StageLog,
     find_stage,
@@ -415,7 +415,7 @@ def test_repro_in_a_local_sqlite_store_and_a_stage_script_alone(dvc_repo: Repo, 
 
 def test_importing_dvcflow_mlflow_does_not_import_mlflow() -> None:
     code = (
-        "import sys, dvcflow.mlflow; print('dvcflow.pipeline' in sys.modules); "
+        "import sys, dvcflow.mlflow; print('dvcflow.dvc.pipeline' in sys.modules); "
         "import dvcflow.hooks.repro; print('mlflow' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -307,7 +307,7 @@ def test_a_crashing_rule_is_one_line_naming_it(
 ) -> None:
     """A bug in a rule (simulated: no real input crashes one once it is fixed) never shows a
     traceback: one line naming the rule, exit 2; DVCFLOW_DEBUG=1 adds the traceback."""
-    from dvcflow.rules import dvf104_dep_not_found
+    from dvcflow.rules.deps import dvf104_dep_not_found
 
     monkeypatch.setattr(dvf104_dep_not_found, "check", _explode)
     monkeypatch.delenv("DVCFLOW_DEBUG", raising=False)
@@ -325,7 +325,7 @@ def test_a_crashing_rule_is_one_line_naming_it(
 def test_a_crashing_fix_is_one_line_naming_it(
     project: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dvcflow.rules import dvf401_dvc_not_pinned
+    from dvcflow.rules.pin import dvf401_dvc_not_pinned
 
     project.write("requirements.txt", "dvc>=3\n")
     project.add()

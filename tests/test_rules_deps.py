@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dvcflow.yamledit import add_deps
+from dvcflow.dvc.yamledit import add_deps
 
 from .conftest import DVC, Repo
 

@@ -304,8 +304,9 @@ def test_committed_output_left_unstaged(project: Repo) -> None:
     ],
 )
 def test_params_compare_as_dvc_compares_them(committed: str, recorded: str, equal: bool) -> None:
-    from dvcflow.consistency import params_equal
-    from dvcflow.yamlio import load_yaml
+    from dvcflow.rules.lock.analysis import params_equal
+
+    from dvcflow.dvc.yamlio import load_yaml
 
     value = load_yaml(f"v: {committed}\n").data["v"]
     locked = load_yaml(f"v: {recorded}\n").data["v"]
@@ -598,7 +599,7 @@ def test_foreach_stages(tmp_path: Path) -> None:
 
 def _legacy_md5(data: bytes) -> str:
     """DVC 2.x: text files (judged by their first 512 bytes) are hashed with LF line ends."""
-    from dvcflow.hashing import is_text_block
+    from dvcflow.dvc.hashing import is_text_block
 
     return hashlib.md5(
         data.replace(b"\r\n", b"\n") if is_text_block(data[:512]) else data

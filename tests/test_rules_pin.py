@@ -11,10 +11,10 @@ import json
 import textwrap
 
 import pytest
+from dvcflow.rules.pin.scope import conflicts, rewrite_requirement, status
 
-from dvcflow.pins import conflicts, rewrite_requirement, status
-from dvcflow.reqfile import logical_lines, parse_lines
-from dvcflow.reqformats import (
+from dvcflow.requirements.discover import Declarations, collect, file_kind
+from dvcflow.requirements.formats import (
     parse_conda_lock,
     parse_environment_yml,
     parse_pipfile,
@@ -24,9 +24,14 @@ from dvcflow.reqformats import (
     parse_setup_py,
     parse_toml_lock,
 )
-from dvcflow.reqmodel import Declaration, parse_conda_spec, pep440_constraint, poetry_constraint
-from dvcflow.requirements import Declarations, collect, file_kind
-from dvcflow.tomltext import append_array_string, replace_array_string
+from dvcflow.requirements.model import (
+    Declaration,
+    parse_conda_spec,
+    pep440_constraint,
+    poetry_constraint,
+)
+from dvcflow.requirements.pipfile import logical_lines, parse_lines
+from dvcflow.requirements.tomltext import append_array_string, replace_array_string
 
 from .conftest import Repo
 

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from dvcflow.context import Context
-from dvcflow.stale import StaleReport, build_report, dvc_status, is_busy
-from dvcflow.stale_fast import state_checksum
+from dvcflow.dvc.status import StaleReport, build_report, dvc_status, is_busy
+from dvcflow.dvc.status.fast import state_checksum
 
 from .conftest import BIN, Repo
 
@@ -432,7 +432,7 @@ def test_data_edited_without_dvc_add(demo: Repo) -> None:
 def test_a_folder_of_many_files_reads_the_state_in_one_pass(demo: Repo) -> None:
     """More files than one SQL query takes (and most of DVC's state table) are read by a
     scan of the table; the verdicts stay DVC's."""
-    from dvcflow.stale_fast import SQLITE_MAX_VARIABLES, StateDb, _state_path, read_settings
+    from dvcflow.dvc.status.fast import SQLITE_MAX_VARIABLES, StateDb, _state_path, read_settings
 
     count = SQLITE_MAX_VARIABLES + 200
     for i in range(count):
@@ -637,7 +637,7 @@ def test_running_dvc_repro_is_reported_as_busy(demo: Repo) -> None:
         (finding,) = findings(demo)
         assert time.time() - started < 2  # no waiting for the lock
         assert finding["code"] == "DVF201" and "DVC is busy" in finding["message"]
-        from dvcflow.stale import DvcBusy
+        from dvcflow.dvc.status import DvcBusy
 
         with pytest.raises(DvcBusy):  # DVC's own lock, as the DVC path takes it
             dvc_status(str(demo.root))

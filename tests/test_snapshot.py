@@ -8,8 +8,8 @@ import pytest
 
 from dvcflow.context import Context
 from dvcflow.errors import NotAGitRepository
-from dvcflow.gitrepo import GitRepo
-from dvcflow.snapshot import StagedSnapshot, UnreadableFile, WorkspaceSnapshot
+from dvcflow.git.repo import GitRepo
+from dvcflow.git.snapshot import StagedSnapshot, UnreadableFile, WorkspaceSnapshot
 
 from .conftest import Repo
 

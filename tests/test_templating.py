@@ -1,4 +1,4 @@
-"""dvcflow.templating against DVC itself: every fixture is resolved by both and compared."""
+"""dvcflow.dvc.templating against DVC itself: every fixture is resolved by both and compared."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from dvcflow.templating import ResolvedStage, TemplateError, parse_expression, resolve, to_str
-from dvcflow.yamlio import load_yaml
+from dvcflow.dvc.templating import ResolvedStage, TemplateError, parse_expression, resolve, to_str
+from dvcflow.dvc.yamlio import load_yaml
 
 
 @dataclass(frozen=True)
@@ -1014,7 +1014,7 @@ EXPRESSIONS = [
 def test_expression_syntax_as_dvc(expr: str) -> None:
     from dvc.parsing.interpolate import ParseError, parse_expr
 
-    from dvcflow import templating
+    from dvcflow.dvc import templating
 
     try:
         expected: str = parse_expr(expr)
@@ -1171,6 +1171,6 @@ def test_module_does_not_import_dvc() -> None:
     import subprocess
     import sys
 
-    code = "import sys, dvcflow.templating; print('dvc' in sys.modules)"
+    code = "import sys, dvcflow.dvc.templating; print('dvc' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

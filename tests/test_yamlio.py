@@ -1,4 +1,4 @@
-"""dvcflow.yamlio: the event reader must return exactly what ruamel's safe load returns.
+"""dvcflow.dvc.yamlio: the event reader must return exactly what ruamel's safe load returns.
 
 `_load_safe` builds the data from the C parser's events for the YAML DVC files are made of
 and hands everything else to ruamel's full loader; these tests compare the two on tricky
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from dvcflow.yamlio import YamlError, _EventReader, _load_safe, _Unusual, _yaml, load_yaml
+from dvcflow.dvc.yamlio import YamlError, _EventReader, _load_safe, _Unusual, _yaml, load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,8 +24,10 @@ def main() -> int:
         for package, source in LAYOUT.items():
             target = Path(tmp) / package
             target.mkdir(parents=True, exist_ok=True)
-            for module in source.glob("*.py"):
-                (target / module.name).symlink_to(module)
+            for module in source.rglob("*.py"):
+                link = target / module.relative_to(source)
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(module)
             if (source / "py.typed").exists():
                 (target / "py.typed").symlink_to(source / "py.typed")
         proc = subprocess.run(

@@ -1,0 +1,179 @@
+"""Params and vars files, parsed as DVC parses them: by suffix, YAML for anything unknown.
+
+`.yaml`/`.yml` and unknown suffixes: YAML 1.2; `.json`: JSON; `.toml`: TOML; `.py`: the literal
+top-level assignments and class attributes DVC's `parse_py` reads with `ast` (never imported).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import posixpath
+import re
+import sys
+from typing import Any
+
+from dvcflow.dvc.yamlio import YamlError, load_yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_PARAMS_FILE = "params.yaml"
+_ALIAS = re.compile(r"(^|[\s\[{,:])\*[^\s,\]}]+", re.MULTILINE)
+
+
+class ParamsError(Exception):
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def parse_params(text: str, path: str) -> dict[str, Any]:
+    """The file's params; ParamsError (with a line where known) for anything DVC cannot read."""
+    try:
+        return _parse(text, posixpath.splitext(path)[1].lower())
+    except (RecursionError, MemoryError) as exc:
+        raise ParamsError("nested too deeply to read") from exc
+    except (ValueError, KeyError) as exc:  # a 5,000-digit number, a date such as 2020-13-45
+        raise ParamsError(f"unreadable value: {str(exc).split(';')[0]}") from exc
+
+
+def _parse(text: str, suffix: str) -> dict[str, Any]:
+    if suffix == ".json":
+        return _parse_json(text)
+    if suffix == ".toml":
+        return _parse_toml(text)
+    if suffix == ".py":
+        return _parse_py(text)
+    try:
+        data = load_yaml(text).data
+    except YamlError as exc:
+        raise ParamsError(exc.message, exc.line) from exc
+    if _recursive(data):
+        raise ParamsError(
+            "a YAML alias refers to a mapping or list that contains it (a recursive document)",
+            _first_alias_line(text),
+        )
+    return data if isinstance(data, dict) else _not_a_mapping(data)
+
+
+def _recursive(data: Any) -> bool:
+    """Whether a container holds itself (`a: &a {b: *a}`); DVC would recurse forever."""
+    on_path: set[int] = set()
+    done: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            done.add(id(node))
+        elif id(node) in on_path:
+            return True
+        elif id(node) not in done and isinstance(node, (dict, list)):
+            on_path.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+    return False
+
+
+def _children(node: dict[Any, Any] | list[Any]) -> list[Any]:
+    values = node.values() if isinstance(node, dict) else node
+    return [v for v in values if isinstance(v, (dict, list))]
+
+
+def _first_alias_line(text: str) -> int:
+    match = _ALIAS.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+def _not_a_mapping(data: Any) -> dict[str, Any]:
+    raise ParamsError(f"expected a mapping of params at the top level, found {type(data).__name__}")
+
+
+def _parse_json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text) or {}
+    except json.JSONDecodeError as exc:
+        raise ParamsError(f"JSON syntax error: {exc.msg}", exc.lineno) from exc
+    return data if isinstance(data, dict) else _not_a_mapping(data)
+
+
+def _parse_toml(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", 0) or _line_from_message(str(exc))
+        raise ParamsError(f"TOML syntax error: {str(exc).split(' (at')[0]}", line) from exc
+
+
+def _line_from_message(message: str) -> int:
+    marker = "(at line "
+    if marker in message:
+        digits = message.split(marker, 1)[1].split(",", 1)[0]
+        if digits.isdigit():
+            return int(digits)
+    return 0
+
+
+def _parse_py(text: str) -> dict[str, Any]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise ParamsError(f"Python syntax error: {exc.msg}", exc.lineno or 0) from exc
+    return _py_body(tree.body, only_self=False)
+
+
+def _py_body(body: list[ast.stmt], only_self: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for node in body:
+        try:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                result.update(_py_assign(node, only_self))
+            elif isinstance(node, ast.ClassDef):
+                result[node.name] = _py_body(node.body, only_self=False)
+            elif isinstance(node, ast.FunctionDef) and node.name == "__init__":
+                result.update(_py_body(node.body, only_self=True))
+        except (ValueError, AttributeError, TypeError, SyntaxError):
+            continue  # DVC skips assignments it cannot evaluate literally
+    return result
+
+
+def _py_assign(node: ast.Assign | ast.AnnAssign, only_self: bool) -> dict[str, Any]:
+    target: ast.expr
+    if isinstance(node, ast.AnnAssign):
+        target = node.target
+    elif len(node.targets) == 1:
+        target = node.targets[0]
+    else:
+        raise AttributeError
+    if node.value is None:
+        raise AttributeError
+    return {_py_name(target, only_self): ast.literal_eval(node.value)}
+
+
+def _py_name(target: ast.expr, only_self: bool) -> str:
+    if isinstance(target, ast.Name) and not only_self:
+        return target.id
+    if (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    ):
+        return target.attr
+    raise AttributeError
+
+
+def lookup(data: Any, dotted: str) -> Any:
+    """A dotted key (`train.lr`, `layers.0`) in params data, or KeyError, as DVC looks it up."""
+    node = data
+    for part in dotted.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise KeyError(dotted)
+    return node

@@ -1,0 +1,1 @@
+"""Dependency declarations in every format projects use, and the versions installed here."""

@@ -1,0 +1,170 @@
+"""Every dependency declaration in a snapshot of the repository, in every format projects use.
+
+Files read (anywhere in the repository):
+
+- `*requirements*.txt|in` (`requirements-dev.txt`, `test-requirements.txt`),
+  `requirements/*.txt|in`, `constraints*.txt`, rye's `requirements*.lock`, and every file
+  they include with `-r`/`-c` (pip's syntax, see `dvcflow.requirements.pipfile`);
+- `pyproject.toml`: PEP 621 dependencies and optional-dependencies, PEP 735
+  `[dependency-groups]`, Poetry dependencies and groups, `[tool.uv]` and `[tool.pdm]`
+  dev-dependencies;
+- `setup.cfg` `install_requires`/`extras_require` (including `file:`), `setup.py` literal
+  `install_requires`/`extras_require` (read with `ast`, never run), `Pipfile`,
+  `environment*.yml` (conda specs and the `pip:` section);
+- lock files, which pin by construction: `poetry.lock`, `uv.lock`, `pdm.lock`, PEP 751
+  `pylock.toml`, `Pipfile.lock`, `conda-lock.yml`.
+
+`collect(snapshot)` reads them once and returns a `Declarations`: one `Declaration` per place a
+package is named, and a `DeclProblem` (file, line, message) for anything that cannot be read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dvcflow.errors import DvcflowError
+from dvcflow.git.snapshot import Snapshot
+
+if TYPE_CHECKING:  # the parsers (and `packaging`) load when a file is read, not to name one
+    from dvcflow.requirements.formats import FileResult
+    from dvcflow.requirements.model import Declaration, DeclProblem
+
+_REQUIREMENTS = re.compile(
+    r"^(.*requirements.*\.(txt|in)|requirements.*\.lock|constraints.*\.txt)$", re.IGNORECASE
+)
+_PYLOCK = re.compile(r"^pylock\.([^./]+\.)?toml$")
+_ENVIRONMENT = re.compile(r"^environment([-_.][^/]*)?\.ya?ml$")
+_CONDA_LOCK = re.compile(r"^(.*\.)?conda-lock\.ya?ml$")
+_TOML_LOCKS = {"poetry.lock", "uv.lock", "pdm.lock"}
+_FIXED_NAMES = {
+    "pyproject.toml": "pyproject",
+    "Pipfile": "pipfile",
+    "Pipfile.lock": "pipfile-lock",
+    "setup.cfg": "setup.cfg",
+    "setup.py": "setup.py",
+}
+_SKIPPED_DIRS = {"node_modules", "site-packages", ".venv", "venv", ".tox", ".nox", ".git"}
+
+LOCK_COMMANDS = {
+    "poetry.lock": "poetry lock",
+    "uv.lock": "uv lock",
+    "pdm.lock": "pdm lock",
+    "Pipfile.lock": "pipenv lock",
+}
+
+
+def file_kind(path: str) -> str | None:
+    """Which parser reads this repo-relative path, or None for a file that declares nothing."""
+    parts = path.split("/")
+    if any(part in _SKIPPED_DIRS for part in parts[:-1]):
+        return None
+    base = parts[-1]
+    parent = parts[-2] if len(parts) > 1 else ""
+    if base in _FIXED_NAMES:
+        return _FIXED_NAMES[base]
+    if base in _TOML_LOCKS or _PYLOCK.match(base):
+        return "toml-lock"
+    if _CONDA_LOCK.match(base):
+        return "conda-lock"
+    if _ENVIRONMENT.match(base):
+        return "environment"
+    if _REQUIREMENTS.match(base) or (
+        parent == "requirements" and base.lower().endswith((".txt", ".in"))
+    ):
+        return "requirements"
+    return None
+
+
+def is_dependency_file(path: str) -> bool:
+    return file_kind(path) is not None
+
+
+def lock_command(path: str) -> str:
+    """The command that regenerates a lock file (`poetry lock`, `conda-lock`, ...)."""
+    base = posixpath.basename(path)
+    if _PYLOCK.match(base):
+        return f"pip lock -o {base} <requirements>"
+    return LOCK_COMMANDS.get(base, "conda-lock")
+
+
+@dataclass
+class Declarations:
+    """What a snapshot declares: every declaration, every problem, every file read."""
+
+    items: list[Declaration] = field(default_factory=list)
+    problems: list[DeclProblem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)  # dependencies computed at run time
+
+    def of(self, package: str) -> list[Declaration]:
+        from packaging.utils import canonicalize_name
+
+        wanted = canonicalize_name(package)
+        return [d for d in self.items if d.package == wanted]
+
+    @property
+    def unreadable(self) -> list[str]:
+        """Files nothing could be read from (bad TOML/YAML/JSON/INI, binary, too large)."""
+        return sorted({p.path for p in self.problems if p.whole_file})
+
+
+def collect(snapshot: Snapshot, paths: Iterable[str] | None = None) -> Declarations:
+    """Read every dependency file of the snapshot (or of `paths`) and what they include."""
+    from dvcflow.requirements.pipfile import RequirementsGraph
+
+    graph = RequirementsGraph(snapshot)
+    result = Declarations()
+    candidates = snapshot.files() if paths is None else sorted(paths)
+    for path in candidates:
+        kind = file_kind(path)
+        if kind is None:
+            continue
+        if kind == "requirements":
+            graph.walk(path)
+            continue
+        parsed = _parse(snapshot, path, kind)
+        if parsed is None:
+            continue
+        result.files.append(path)
+        result.items.extend(parsed.declarations)
+        result.problems.extend(parsed.problems)
+        if parsed.opaque:
+            result.opaque.append(path)
+        for include in parsed.includes:
+            graph.follow(path, include)
+    result.files = sorted({*result.files, *graph.parsed})
+    result.items = sorted([*result.items, *graph.declarations()], key=_order)
+    result.problems = sorted(
+        [*result.problems, *graph.problems], key=lambda p: (p.path, p.line, p.message)
+    )
+    return result
+
+
+def _order(declaration: Declaration) -> tuple[str, int, int, str]:
+    return (declaration.path, declaration.line, declaration.column, declaration.package)
+
+
+def _parse(snapshot: Snapshot, path: str, kind: str) -> FileResult | None:
+    from dvcflow.requirements.formats import PARSERS, FileResult
+
+    try:
+        text = snapshot.read_text(path)
+    except FileNotFoundError:
+        return None
+    except DvcflowError as exc:
+        result = FileResult()
+        result.problem(path, exc.line, f"{path} cannot be read: {exc.message}", whole_file=True)
+        return result
+    try:
+        return PARSERS[kind](text.removeprefix("\ufeff"), path)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # A shape no parser expected: a finding naming the file beats a traceback.
+        result = FileResult()
+        result.problem(
+            path, 0, f"{path} cannot be read: unexpected content ({exc!r})", whole_file=True
+        )
+        return result

@@ -1,0 +1,1 @@
+"""What a stage's `cmd` runs and what those scripts import, read statically (never run)."""

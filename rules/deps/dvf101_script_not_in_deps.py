@@ -1,0 +1,69 @@
+"""DVF101 script-not-in-deps: a stage runs a local script that its `deps` do not list.
+
+Why: DVC decides whether to re-run a stage by hashing its deps. When the script a stage runs
+is not among them, editing the script changes nothing for DVC: `dvc status` says "up to date",
+`dvc repro` skips the stage, and the outputs (a model, metrics) silently come from the old code.
+
+The check reads each stage's `cmd` statically (never runs it). It splits the command on `&&`,
+`||`, `;`, `|` and newlines (each line of a string `cmd` and each item of a list `cmd` is its
+own shell, as in DVC), skips `VAR=value` prefixes and wrappers (`env`, `time`, `nice`,
+`xvfb-run`, `uv run`, `poetry run`, `pipenv run`, `pdm run`, `hatch run`, `conda run -n X`,
+`pixi run`), follows `cd`, and recognises `python [-u -O -W x -X y] file` and `python -m pkg.mod`,
+`Rscript`, `R -f`, `bash`/`sh`/`zsh`, `source`, `./file`, `julia`, `node`,
+`jupyter nbconvert --execute`, `papermill`, `quarto render` and `jupytext`. Scripts run by a
+shell script the stage runs, and notebooks' `%run x.py`, count too. Only files that exist in
+the commit count, so data arguments and third-party commands are never reported. A dep folder
+covers every file below it. Paths are relative to the stage's `wdir`. A `foreach`/`matrix`
+stage is reported once, naming the instances.
+
+Wrong:
+
+    stages:
+      train:
+        cmd: python src/train.py data/features model.pkl
+        deps:
+          - data/features
+        outs:
+          - model.pkl
+
+Right:
+
+    stages:
+      train:
+        cmd: python src/train.py data/features model.pkl
+        deps:
+          - data/features
+          - src/train.py
+        outs:
+          - model.pkl
+
+Fix: add the line shown under the stage's `deps` (`dvcflow-check --fix` inserts it, keeping
+every other byte of dvc.yaml; it leaves stages whose deps are built by `${...}` alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from dvcflow.rules.deps.analysis import fix_missing_deps, missing_deps
+
+from dvcflow.context import Context
+from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+
+if TYPE_CHECKING:
+    from dvcflow.fixing import Edit
+
+CODE = "DVF101"
+NAME = "script-not-in-deps"
+SEVERITY: Severity = "error"
+DEFAULT_ENABLED = True
+RULE = RuleId(CODE, NAME, SEVERITY)
+
+
+def check(ctx: Context) -> Iterator[Diagnostic]:
+    yield from missing_deps(ctx, RULE, "script")
+
+
+def fix(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
+    yield from fix_missing_deps(ctx, diagnostics)

@@ -1,0 +1,1 @@
+"""DVF3 (hook `dvcflow-lock`): params, dvc.lock, `.dvc` files and code are committed together."""

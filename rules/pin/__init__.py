@@ -1,0 +1,1 @@
+"""DVF4 (hook `dvcflow-pin`): the DVC version and its plugins are pinned exactly."""

@@ -1,0 +1,100 @@
+"""DVF401 dvc-not-pinned: no dependency file pins an exact DVC version.
+
+Why: DVC's releases change how dvc.lock records hashes, which stages count as changed and how
+the hooks behave (2.x and 3.x write different lock files). A team whose members install
+different DVC versions gets spurious "changed" stages, rewritten dvc.lock files and broken
+hooks. Only an exact pin (`==`, `===`, with or without extras such as `dvc[s3]`) gives every
+machine and CI the same DVC; a range (`>=`, `~=`, Poetry `^`, `==3.*`) does not.
+
+Where: every file that declares dependencies is read: `*requirements*.txt` and
+requirements/*.txt anywhere (following `-r`/`-c` includes), pyproject.toml (PEP 621, PEP 735,
+Poetry, uv, PDM), setup.cfg, setup.py (literal lists, never run), Pipfile, environment.yml
+(conda and its `pip:` list), and lock files (poetry.lock, uv.lock, pdm.lock, pylock.toml,
+Pipfile.lock, conda-lock.yml), whose entries pin by construction. One exact pin anywhere is
+enough; ranges elsewhere are fine as long as they allow the pinned version.
+
+Reported:
+- dvc declared only with ranges (at the loosest declaration) or not declared at all (at the
+  main requirements file);
+- two files pinning different versions, a lock file out of date with a pin, or a range that
+  excludes the pinned version;
+- dependency files that cannot be read (bad TOML/YAML/JSON, invalid requirement lines, a
+  missing `-r` file, include cycles), since a pin inside them cannot be seen.
+
+dvc is checked in repositories that use DVC (a `.dvc` folder, a dvc.yaml or a `.dvc` file);
+a library that only depends on DVC keeps its ranges. `[tool.dvcflow.pin] packages =
+["mlflow"]` applies the same checks to more packages, in any repository.
+
+Wrong (requirements.txt):
+
+    dvc[s3]>=3.0
+
+Right:
+
+    dvc[s3]==3.67.1
+
+Fix: write the line the finding shows. `dvcflow-check --fix` rewrites a range into an exact pin
+(the installed version when every declared range allows it) in requirements files and
+PEP 621/735 arrays, or appends the pin to the main requirements file or
+`[project].dependencies`; in other formats it prints the line to write.
+
+Scope: without `--all`, the rule runs when the commit touches a dependency file (or is the
+first commit); with `--all`, always.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+
+if TYPE_CHECKING:
+    from dvcflow.rules.pin.findings import Finding
+
+    from dvcflow.context import Context
+    from dvcflow.fixing import Edit
+    from dvcflow.git.snapshot import View
+
+# dvcflow.rules.pin.scope and friends import `packaging`; they load only when a DVF4xx rule runs.
+
+CODE = "DVF401"
+NAME = "dvc-not-pinned"
+SEVERITY: Severity = "error"
+DEFAULT_ENABLED = True
+RULE = RuleId(CODE, NAME, SEVERITY)
+
+
+def check(ctx: Context) -> Iterator[Diagnostic]:
+    from dvcflow.rules.pin.scope import check_findings
+
+    yield from check_findings(ctx, findings)
+
+
+def findings(ctx: Context, view: View) -> list[Finding]:
+    from dvcflow.rules.pin.findings import Finding, package_findings, problem_findings
+    from dvcflow.rules.pin.scope import checked_packages, declarations, uses_dvc
+
+    packages = checked_packages(ctx)
+    if not uses_dvc(ctx):  # a library or a repository without pipelines: only configured ones
+        packages = [p for p in packages if p != "dvc"]
+    if not packages:
+        return []
+    snapshot = ctx.snapshot(view)
+    decls = declarations(snapshot)
+    found = [Finding(d) for d in problem_findings(RULE, decls)]
+    # A file nothing could be read from, or a setup.py computing its list, may hold the pin.
+    report_missing = not decls.unreadable and not decls.opaque
+    for package in packages:
+        found.extend(
+            package_findings(
+                RULE, snapshot, decls, package, label=package, report_missing=report_missing
+            )
+        )
+    return found
+
+
+def fix(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
+    from dvcflow.rules.pin.findings import fix_findings
+
+    yield from fix_findings(ctx, diagnostics, findings)

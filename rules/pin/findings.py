@@ -1,0 +1,219 @@
+"""The DVF4xx findings, built once for the rules and their `--fix`.
+
+`package_findings()` judges one package (missing, only ranges, conflicting pins); it returns
+each diagnostic with the edit that fixes it, when that edit is safe (see `dvcflow.rules.pin.scope`).
+`problem_findings()` turns unreadable dependency files and lines into findings.
+`fix_findings()` is the `fix()` of a rule that lists its findings with a `findings(ctx, view)`
+function (DVF401, DVF403); its `check()` is `dvcflow.rules.pin.scope.check_findings()`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dvcflow.rules.pin.fix import PlannedEdit, apply_plans, plan_append, plan_pin
+from dvcflow.rules.pin.scope import (
+    Conflict,
+    PinStatus,
+    conflicts,
+    format_line,
+    installed_version,
+    main_file,
+    status,
+    suggest,
+)
+
+from dvcflow.diagnostics import Diagnostic, RuleId
+from dvcflow.git.snapshot import Snapshot, View
+from dvcflow.requirements.discover import Declarations, lock_command
+from dvcflow.requirements.model import DeclProblem
+
+if TYPE_CHECKING:
+    from dvcflow.context import Context
+    from dvcflow.fixing import Edit
+
+
+@dataclass(frozen=True)
+class Finding:
+    diagnostic: Diagnostic
+    edit: PlannedEdit | None = None
+
+
+# A rule's findings on one view of the repository: its policy (which packages, how named).
+FindingsOf = Callable[["Context", View], list[Finding]]
+
+
+def fix_findings(
+    ctx: Context, diagnostics: list[Diagnostic], findings: FindingsOf
+) -> Iterator[Edit]:
+    """A rule's `fix()`: the work tree's edits for these diagnostics (see `fix_plans`)."""
+    from dvcflow.fixing import Edit  # (the engine loads the rules that load this module)
+
+    plans = fix_plans(diagnostics, findings(ctx, "workspace"))
+    for path, content, summary in apply_plans(ctx, ctx.workspace, plans):
+        yield Edit(path, content, summary)
+
+
+def package_findings(
+    rule: RuleId,
+    snapshot: Snapshot,
+    decls: Declarations,
+    package: str,
+    *,
+    label: str,
+    report_missing: bool,
+) -> Iterator[Finding]:
+    """Findings for one package: `label` names it in messages ("dvc", "DVC plugin dvc-s3")."""
+    state = status(decls, package)
+    if not state.declarations:
+        if report_missing:
+            yield _missing(rule, snapshot, decls, state, label)
+        return
+    if not state.pins:
+        yield _unpinned(rule, state, label)
+        return
+    for conflict in conflicts(state):
+        yield Finding(_conflict(rule, state, conflict, label))
+
+
+def _unknown_version_hint(package: str) -> str:
+    return f"with the version your team uses (`pip show {package}` prints it)"
+
+
+def _missing(
+    rule: RuleId, snapshot: Snapshot, decls: Declarations, state: PinStatus, label: str
+) -> Finding:
+    target = main_file(snapshot, decls)
+    package = state.package
+    suggestion = suggest(state)
+    verb = f"create {target.path} with" if target.kind == "new" else "add"
+    if suggestion is None:
+        text, where = target.entry(package, "<version>")
+        fix = f"{verb} `{text}`{_space(where)} {_unknown_version_hint(package)}"
+        edit = None
+    else:
+        text, where = target.entry(package, suggestion.version)
+        fix = f"{verb} `{text}`{_space(where)} ({suggestion.reason})"
+        edit = plan_append(target, package, suggestion.version)
+    message = (
+        f"{label} is not declared in any dependency file, so each machine installs "
+        "whichever version it happens to get"
+    )
+    return Finding(rule.at(target.path, target.line, 1, message, fix=fix, target=package), edit)
+
+
+def _space(text: str) -> str:
+    return f" {text}" if text else ""
+
+
+def _unpinned(rule: RuleId, state: PinStatus, label: str) -> Finding:
+    loosest = state.loosest
+    assert loosest is not None
+    others = [d.location for d in state.declared if d is not loosest]
+    if len(others) == 1:
+        others_text = f" (nor does {others[0]})"
+    elif others:
+        others_text = f" (nor do its {len(others)} other declarations)"
+    else:
+        others_text = ""
+    message = (
+        f"{label} is declared as `{loosest.raw}`, which does not pin an exact version{others_text}"
+    )
+    suggestion = suggest(state)
+    edit: PlannedEdit | None = None
+    if suggestion is not None:
+        fix = f"{format_line(loosest, suggestion.version)} ({suggestion.reason})"
+        edit = plan_pin(loosest, suggestion.version)
+    else:
+        installed = installed_version(state.package)
+        ranges = list(dict.fromkeys(d.constraint.text for d in state.declared if d.constraint.text))
+        if installed is not None and ranges:
+            fix = (
+                f"{format_line(loosest, '<version>')} with a version that "
+                f"`{'` and `'.join(ranges)}` allow (the installed {installed} is outside)"
+            )
+        else:
+            fix = f"{format_line(loosest, '<version>')} {_unknown_version_hint(state.package)}"
+    diagnostic = rule.at(
+        loosest.path, loosest.line, loosest.column, message, fix=fix, target=state.package
+    )
+    return Finding(diagnostic, edit)
+
+
+def _conflict(rule: RuleId, state: PinStatus, conflict: Conflict, label: str) -> Diagnostic:
+    decl, other = conflict.declaration, conflict.other
+    if conflict.kind == "lock":
+        folder = posixpath.dirname(decl.path)
+        command = lock_command(decl.path)
+        command = f"cd {folder} && {command}" if folder else command
+        message = (
+            f"{posixpath.basename(decl.path)} locks {label} {decl.version}, but "
+            f"{other.location} declares `{other.raw}`"
+        )
+        fix = f"regenerate the lock file: `{command}`"
+    elif conflict.kind == "pin":
+        message = (
+            f"{label} is pinned to {decl.version} here but to {other.version} in {other.location}"
+        )
+        fix = f"pin one version everywhere: {format_line(decl, other.version or '')}"
+    else:
+        message = (
+            f"{label} `{decl.constraint.text}` here does not allow {other.version}, "
+            f"the version pinned in {other.location}"
+        )
+        fix = f"allow the pinned version: {format_line(decl, other.version or '')}"
+    return rule.at(decl.path, decl.line, decl.column, message, fix=fix, target=state.package)
+
+
+_PROBLEM_FIXES = (
+    ("does not exist", "create the included file or correct the path"),
+    ("includes this one again", "remove one of the includes so each file is read once"),
+    ("is not valid", "correct the syntax error on the line shown"),
+    ("cannot be read", "correct the file so it can be read as UTF-8 text"),
+    ("invalid requirement", "write a valid PEP 508 requirement such as `name==1.2.3`"),
+    ("pip does not accept", "remove the option: pip refuses it in a requirements file"),
+    ("cannot read conda spec", "write a conda spec such as `name=1.2.3`"),
+)
+
+
+def problem_findings(rule: RuleId, decls: Declarations) -> Iterator[Diagnostic]:
+    for problem in decls.problems:
+        yield rule.at(
+            problem.path,
+            problem.line,
+            problem.column or 1,
+            _problem_message(problem),
+            fix=_problem_fix(problem),
+            target=problem.path,
+        )
+
+
+def _problem_message(problem: DeclProblem) -> str:
+    if problem.whole_file:
+        return f"{problem.message}, so the dependencies it declares cannot be checked"
+    return problem.message
+
+
+def _problem_fix(problem: DeclProblem) -> str:
+    for needle, fix in _PROBLEM_FIXES:
+        if needle in problem.message:
+            return fix
+    return "correct the line shown"
+
+
+def fix_plans(diagnostics: list[Diagnostic], findings: list[Finding]) -> list[PlannedEdit]:
+    """The edits of `findings` (computed on the work tree) that fix these diagnostics.
+
+    A finding matches a diagnostic (computed on the staged view) by file, package and message,
+    so a declaration edited since `git add` is left alone rather than fixed at the wrong line.
+    """
+    wanted = {(d.path, d.target, d.message) for d in diagnostics}
+    return [
+        f.edit
+        for f in findings
+        if f.edit is not None
+        and (f.diagnostic.path, f.diagnostic.target, f.diagnostic.message) in wanted
+    ]
