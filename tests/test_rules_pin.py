@@ -14,7 +14,13 @@ import pytest
 from dvcflow.rules.pin.scope import conflicts, rewrite_requirement, status
 
 from dvcflow.requirements.discover import Declarations, collect, file_kind
-from dvcflow.requirements.formats import (
+from dvcflow.requirements.model import (
+    Declaration,
+    parse_conda_spec,
+    pep440_constraint,
+    poetry_constraint,
+)
+from dvcflow.requirements.parsers import (
     parse_conda_lock,
     parse_environment_yml,
     parse_pipfile,
@@ -24,13 +30,7 @@ from dvcflow.requirements.formats import (
     parse_setup_py,
     parse_toml_lock,
 )
-from dvcflow.requirements.model import (
-    Declaration,
-    parse_conda_spec,
-    pep440_constraint,
-    poetry_constraint,
-)
-from dvcflow.requirements.pipfile import logical_lines, parse_lines
+from dvcflow.requirements.requirements_txt import logical_lines, parse_lines
 from dvcflow.requirements.tomltext import append_array_string, replace_array_string
 
 from .conftest import Repo

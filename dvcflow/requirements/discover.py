@@ -4,7 +4,7 @@ Files read (anywhere in the repository):
 
 - `*requirements*.txt|in` (`requirements-dev.txt`, `test-requirements.txt`),
   `requirements/*.txt|in`, `constraints*.txt`, rye's `requirements*.lock`, and every file
-  they include with `-r`/`-c` (pip's syntax, see `dvcflow.requirements.pipfile`);
+  they include with `-r`/`-c` (pip's syntax, see `dvcflow.requirements.requirements_txt`);
 - `pyproject.toml`: PEP 621 dependencies and optional-dependencies, PEP 735
   `[dependency-groups]`, Poetry dependencies and groups, `[tool.uv]` and `[tool.pdm]`
   dev-dependencies;
@@ -30,8 +30,8 @@ from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot
 
 if TYPE_CHECKING:  # the parsers (and `packaging`) load when a file is read, not to name one
-    from dvcflow.requirements.formats import FileResult
     from dvcflow.requirements.model import Declaration, DeclProblem
+    from dvcflow.requirements.result import FileResult
 
 _REQUIREMENTS = re.compile(
     r"^(.*requirements.*\.(txt|in)|requirements.*\.lock|constraints.*\.txt)$", re.IGNORECASE
@@ -114,7 +114,7 @@ class Declarations:
 
 def collect(snapshot: Snapshot, paths: Iterable[str] | None = None) -> Declarations:
     """Read every dependency file of the snapshot (or of `paths`) and what they include."""
-    from dvcflow.requirements.pipfile import RequirementsGraph
+    from dvcflow.requirements.requirements_txt import RequirementsGraph
 
     graph = RequirementsGraph(snapshot)
     result = Declarations()
@@ -149,7 +149,8 @@ def _order(declaration: Declaration) -> tuple[str, int, int, str]:
 
 
 def _parse(snapshot: Snapshot, path: str, kind: str) -> FileResult | None:
-    from dvcflow.requirements.formats import PARSERS, FileResult
+    from dvcflow.requirements.parsers import PARSERS
+    from dvcflow.requirements.result import FileResult
 
     try:
         text = snapshot.read_text(path)

@@ -80,15 +80,14 @@ def findings(ctx: Context, view: View) -> list[Finding]:
         packages = [p for p in packages if p != "dvc"]
     if not packages:
         return []
-    snapshot = ctx.snapshot(view)
-    decls = declarations(snapshot)
+    decls = declarations(ctx, view)
     found = [Finding(d) for d in problem_findings(RULE, decls)]
     # A file nothing could be read from, or a setup.py computing its list, may hold the pin.
     report_missing = not decls.unreadable and not decls.opaque
     for package in packages:
         found.extend(
             package_findings(
-                RULE, snapshot, decls, package, label=package, report_missing=report_missing
+                RULE, ctx, view, decls, package, label=package, report_missing=report_missing
             )
         )
     return found

@@ -54,7 +54,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         return
     from dvcflow.requirements.model import newest, same_version  # `packaging`: only when in scope
 
-    decls = declarations(ctx.staged)
+    decls = declarations(ctx)
     dvc_used = uses_dvc(ctx)
     for package in checked_packages(ctx):
         if package == "dvc" and not dvc_used:

@@ -56,8 +56,7 @@ def findings(ctx: Context, view: View) -> list[Finding]:
 
     if not uses_dvc(ctx):
         return []
-    snapshot = ctx.snapshot(view)
-    decls = declarations(snapshot)
+    decls = declarations(ctx, view)
     checked = set(checked_packages(ctx))
     plugins = sorted(
         {d.package for d in decls.items if not d.is_lock and is_plugin(d.package)} - checked
@@ -66,7 +65,7 @@ def findings(ctx: Context, view: View) -> list[Finding]:
     for plugin in plugins:
         found.extend(
             package_findings(
-                RULE, snapshot, decls, plugin, label=f"DVC plugin {plugin}", report_missing=False
+                RULE, ctx, view, decls, plugin, label=f"DVC plugin {plugin}", report_missing=False
             )
         )
     return found

@@ -27,7 +27,7 @@ from dvcflow.rules.pin.scope import (
 )
 
 from dvcflow.diagnostics import Diagnostic, RuleId
-from dvcflow.git.snapshot import Snapshot, View
+from dvcflow.git.snapshot import View
 from dvcflow.requirements.discover import Declarations, lock_command
 from dvcflow.requirements.model import DeclProblem
 
@@ -59,7 +59,8 @@ def fix_findings(
 
 def package_findings(
     rule: RuleId,
-    snapshot: Snapshot,
+    ctx: Context,
+    view: View,
     decls: Declarations,
     package: str,
     *,
@@ -70,7 +71,7 @@ def package_findings(
     state = status(decls, package)
     if not state.declarations:
         if report_missing:
-            yield _missing(rule, snapshot, decls, state, label)
+            yield _missing(rule, ctx, view, decls, state, label)
         return
     if not state.pins:
         yield _unpinned(rule, state, label)
@@ -84,9 +85,9 @@ def _unknown_version_hint(package: str) -> str:
 
 
 def _missing(
-    rule: RuleId, snapshot: Snapshot, decls: Declarations, state: PinStatus, label: str
+    rule: RuleId, ctx: Context, view: View, decls: Declarations, state: PinStatus, label: str
 ) -> Finding:
-    target = main_file(snapshot, decls)
+    target = main_file(ctx, view, decls)
     package = state.package
     suggestion = suggest(state)
     verb = f"create {target.path} with" if target.kind == "new" else "add"

@@ -14,15 +14,18 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
+from typing import TYPE_CHECKING
 
 from dvcflow.rules.pin.scope import ARRAY_SOURCES, MainFile, rewrite_requirement
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot
 from dvcflow.requirements.model import Declaration, same_version
-from dvcflow.requirements.pipfile import parse_lines
+from dvcflow.requirements.requirements_txt import parse_lines
 from dvcflow.requirements.tomltext import TomlText, append_array_string, replace_array_string
+
+if TYPE_CHECKING:
+    from dvcflow.context import Context
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -130,17 +133,16 @@ def _append_pep621(text: str, line: str) -> str | None:
         return None
 
 
-# Texts already fixed in this run, per context: DVF401 and DVF403 may edit the same file, and
-# the engine applies whole-file edits in rule order, so a later rule starts from the earlier
-# rule's result and its edit (written last) carries both changes.
-_PENDING: WeakKeyDictionary[object, dict[str, str]] = WeakKeyDictionary()
-
-
 def apply_plans(
-    owner: object, snapshot: Snapshot, plans: Iterable[PlannedEdit]
+    ctx: Context, snapshot: Snapshot, plans: Iterable[PlannedEdit]
 ) -> Iterator[tuple[str, str, str]]:
-    """(path, new content, summary) per file, applying each file's plans in order."""
-    pending = _PENDING.setdefault(owner, {})
+    """(path, new content, summary) per file, applying each file's plans in order.
+
+    Texts already fixed in this run are kept on the context: DVF401 and DVF403 may edit the
+    same file, and the engine applies whole-file edits in rule order, so a later rule starts
+    from the earlier rule's result and its edit (written last) carries both changes.
+    """
+    pending: dict[str, str] = ctx.memo(apply_plans, dict)
     by_path: dict[str, list[PlannedEdit]] = {}
     for plan in plans:
         by_path.setdefault(plan.path, []).append(plan)

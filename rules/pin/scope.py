@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from weakref import WeakKeyDictionary
 
 from dvcflow.dvc.projects import discover_projects
 from dvcflow.errors import DvcflowError
@@ -28,9 +27,6 @@ if TYPE_CHECKING:
     from dvcflow.diagnostics import Diagnostic
     from dvcflow.requirements.model import Constraint, Declaration
 
-_CACHE: WeakKeyDictionary[Snapshot, Declarations] = WeakKeyDictionary()
-_SCOPE: WeakKeyDictionary[Context, bool] = WeakKeyDictionary()
-_SCOPE_FILES: WeakKeyDictionary[Snapshot, tuple[str, list[str] | None]] = WeakKeyDictionary()
 _HEAD = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*\[[^\]]*\])?")
 ARRAY_SOURCES = {"pep621", "pep735", "uv", "pdm"}  # arrays of PEP 508 strings in TOML
 _QUOTED_SOURCES = {*ARRAY_SOURCES, "setup.py"}
@@ -66,32 +62,34 @@ def same_version(a: str, b: str) -> bool:
     return same_version_(a, b)
 
 
-def declarations(snapshot: Snapshot) -> Declarations:
-    """The snapshot's declarations, read once per run and shared by the DVF4xx rules."""
-    if snapshot not in _CACHE:
-        _CACHE[snapshot] = collect(snapshot, declaration_scope(snapshot)[1])
-    return _CACHE[snapshot]
+def declarations(ctx: Context, view: View = "staged") -> Declarations:
+    """The view's declarations, read once per run and shared by the DVF4xx rules."""
+    return ctx.memo(
+        (declarations, view),
+        lambda: collect(ctx.snapshot(view), declaration_scope(ctx, view)[1]),
+    )
 
 
-def declaration_scope(snapshot: Snapshot) -> tuple[str, list[str] | None]:
+def declaration_scope(ctx: Context, view: View = "staged") -> tuple[str, list[str] | None]:
     """(folder a new pin goes in, the dependency files to read; None: the whole repository).
 
     A DVC project made with `dvc init --subdir` declares its dependencies in its own folder:
     a sub-project's pin is judged by the files inside it, not by an unrelated package at the
     Git root. When those folders declare nothing, the whole repository counts.
     """
-    if snapshot not in _SCOPE_FILES:
-        roots = [project.root for project in discover_projects(snapshot).projects]
-        files = [
-            path
-            for path in snapshot.files()
-            if file_kind(path) is not None and any(is_within(path, root) for root in roots)
-        ]
-        if not roots or "" in roots or not files:
-            _SCOPE_FILES[snapshot] = ("", None)
-        else:
-            _SCOPE_FILES[snapshot] = (roots[0] if len(roots) == 1 else "", files)
-    return _SCOPE_FILES[snapshot]
+    return ctx.memo((declaration_scope, view), lambda: _declaration_scope(ctx.snapshot(view)))
+
+
+def _declaration_scope(snapshot: Snapshot) -> tuple[str, list[str] | None]:
+    roots = [project.root for project in discover_projects(snapshot).projects]
+    files = [
+        path
+        for path in snapshot.files()
+        if file_kind(path) is not None and any(is_within(path, root) for root in roots)
+    ]
+    if not roots or "" in roots or not files:
+        return "", None
+    return roots[0] if len(roots) == 1 else "", files
 
 
 def checked_packages(ctx: Context) -> list[str]:
@@ -108,9 +106,7 @@ def is_plugin(package: str) -> bool:
 
 def in_scope(ctx: Context) -> bool:
     """Under --all, on the first commit, or when the commit touches a dependency file."""
-    if ctx not in _SCOPE:
-        _SCOPE[ctx] = _in_scope(ctx)
-    return _SCOPE[ctx]
+    return ctx.memo(in_scope, lambda: _in_scope(ctx))
 
 
 def check_findings(
@@ -443,9 +439,10 @@ class MainFile:
         return text, where
 
 
-def main_file(snapshot: Snapshot, decls: Declarations) -> MainFile:
+def main_file(ctx: Context, view: View, decls: Declarations) -> MainFile:
     """Where the project keeps its main dependency list (its top folder's files first)."""
-    base = declaration_scope(snapshot)[0]
+    base = declaration_scope(ctx, view)[0]
+    snapshot = ctx.snapshot(view)
 
     def at(name: str) -> str:
         return posixpath.join(base, name) if base else name

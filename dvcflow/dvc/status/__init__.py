@@ -186,7 +186,7 @@ def version_note(ctx: Context) -> str:
 
     installed = pins.installed_version("dvc")
     try:
-        pinned = pins.status(pins.declarations(ctx.staged), "dvc").versions
+        pinned = pins.status(pins.declarations(ctx), "dvc").versions
     except DvcflowError:
         return ""
     if installed is None or len(pinned) != 1 or same_version(pinned[0], installed):

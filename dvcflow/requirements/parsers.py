@@ -1,0 +1,20 @@
+"""The parser of each dependency-file kind (see `dvcflow.requirements.discover.file_kind`)."""
+
+from __future__ import annotations
+
+from dvcflow.requirements.conda import parse_environment_yml
+from dvcflow.requirements.locks import parse_conda_lock, parse_pipfile_lock, parse_toml_lock
+from dvcflow.requirements.pyproject import parse_pipfile, parse_pyproject
+from dvcflow.requirements.result import Parser
+from dvcflow.requirements.setuptools import parse_setup_cfg, parse_setup_py
+
+PARSERS: dict[str, Parser] = {
+    "pyproject": parse_pyproject,
+    "pipfile": parse_pipfile,
+    "setup.cfg": parse_setup_cfg,
+    "setup.py": parse_setup_py,
+    "environment": parse_environment_yml,
+    "toml-lock": parse_toml_lock,
+    "pipfile-lock": parse_pipfile_lock,
+    "conda-lock": parse_conda_lock,
+}
