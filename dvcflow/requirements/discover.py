@@ -14,8 +14,10 @@ Files read (anywhere in the repository):
 - lock files, which pin by construction: `poetry.lock`, `uv.lock`, `pdm.lock`, PEP 751
   `pylock.toml`, `Pipfile.lock`, `conda-lock.yml`.
 
-`collect(snapshot)` reads them once and returns a `Declarations`: one `Declaration` per place a
-package is named, and a `DeclProblem` (file, line, message) for anything that cannot be read.
+Template files (Jinja / cookiecutter markers in the path or the text) are skipped: they are not
+this repository's dependencies. `collect(snapshot)` reads them once and returns a
+`Declarations`: one `Declaration` per place a package is named, and a `DeclProblem` (file, line,
+message) for anything that cannot be read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot
+from dvcflow.requirements.templates import is_template
 
 if TYPE_CHECKING:  # the parsers (and `packaging`) load when a file is read, not to name one
     from dvcflow.requirements.model import Declaration, DeclProblem
@@ -58,9 +61,13 @@ LOCK_COMMANDS = {
 
 
 def file_kind(path: str) -> str | None:
-    """Which parser reads this repo-relative path, or None for a file that declares nothing."""
+    """Which parser reads this repo-relative path, or None for a file that declares nothing.
+
+    Files in template folders (`{{cookiecutter.repo_name}}/...`) declare nothing: they are
+    the text a generator fills in, not this repository's dependencies.
+    """
     parts = path.split("/")
-    if any(part in _SKIPPED_DIRS for part in parts[:-1]):
+    if any(part in _SKIPPED_DIRS for part in parts[:-1]) or is_template(path):
         return None
     base = parts[-1]
     parent = parts[-2] if len(parts) > 1 else ""
@@ -160,6 +167,8 @@ def _parse(snapshot: Snapshot, path: str, kind: str) -> FileResult | None:
         result = FileResult()
         result.problem(path, exc.line, f"{path} cannot be read: {exc.message}", whole_file=True)
         return result
+    if is_template(text):
+        return FileResult()  # a template of a dependency file: what it declares is not known yet
     try:
         return PARSERS[kind](text.removeprefix("\ufeff"), path)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:

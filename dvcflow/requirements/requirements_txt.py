@@ -35,6 +35,7 @@ from dvcflow.requirements.model import (
     named_declaration,
     requirement_or_error,
 )
+from dvcflow.requirements.templates import is_template
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -143,7 +144,11 @@ def parse_options(options: str) -> tuple[list[tuple[str, str | None]], str | Non
             if pos + 1 >= len(tokens):
                 return found, f"`{token}` needs a value"
             pos += 1
-            found.append((name, tokens[pos]))
+            value = tokens[pos]
+            rest = tokens[pos + 1 : pos + 3]
+            if name == "--editable" and len(rest) == 2 and rest[0] == "@":
+                value, pos = f"{value} @ {rest[1]}", pos + 2  # uv's `-e name @ path`
+            found.append((name, value))
         else:
             found.append((name, value))
         pos += 1
@@ -197,7 +202,7 @@ def _parse_line(
             result.includes.append(Include(number, value, name == "--constraint"))
             return
         if name == "--editable" and value:
-            declaration = _link(value, path, number, source, section, editable=True)
+            declaration = _editable(value, path, number, source, section)
             if declaration is not None:
                 result.declarations.append(declaration)
             return
@@ -225,6 +230,19 @@ def _requirement(
             result.declarations.append(declaration)
         return
     result.problems.append(DeclProblem(path, number, 1, f"invalid requirement `{args}`: {parsed}"))
+
+
+def _editable(
+    value: str, path: str, number: int, source: Source, section: str
+) -> Declaration | None:
+    """`-e ./path`, `-e git+url#egg=name`, or uv's `-e name @ ./path` (a PEP 508 direct URL)."""
+    if " @ " in value:
+        parsed = requirement_or_error(value)
+        if not isinstance(parsed, str):
+            return from_requirement(
+                parsed, path=path, line=number, column=1, raw=value, source=source, section=section
+            )
+    return _link(value, path, number, source, section, editable=True)
 
 
 def _looks_like_link(text: str) -> bool:
@@ -376,6 +394,9 @@ class RequirementsGraph:
                 )
                 self.parsed[path] = ParsedFile()
                 return None
+            if is_template(text):
+                self.parsed[path] = ParsedFile()  # a template: nothing declared yet
+                return self.parsed[path]
             parsed = parse_lines(text.removeprefix("\ufeff"), path)
             self.parsed[path] = parsed
             for problem in parsed.problems:

@@ -8,6 +8,7 @@ import ast
 import configparser
 import re
 
+from dvcflow.requirements.model import requirement_or_error
 from dvcflow.requirements.requirements_txt import Include
 from dvcflow.requirements.result import FileResult
 
@@ -17,7 +18,9 @@ from dvcflow.requirements.result import FileResult
 def parse_setup_cfg(text: str, path: str) -> FileResult:
     """`[options] install_requires` and `[options.extras_require]`, read like setuptools."""
     result = FileResult()
-    parser = configparser.ConfigParser(interpolation=None)
+    # setuptools reads setup.cfg with a plain ConfigParser: `%(name)s` interpolation, no inline
+    # comments (dist.py, Distribution._parse_config_files).
+    parser = configparser.ConfigParser()
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
         parser.read_string(text, source=path)
@@ -34,7 +37,11 @@ def parse_setup_cfg(text: str, path: str) -> FileResult:
             entries.append(("options.extras_require", key, f"[options.extras_require] {key}"))
     lines = text.splitlines()
     for section, key, label in entries:
-        _setup_cfg_value(lines, path, section, key, parser.get(section, key), label, result)
+        try:
+            value = parser.get(section, key)
+        except configparser.InterpolationError:
+            value = parser.get(section, key, raw=True)  # setuptools would stop; read what's written
+        _setup_cfg_value(lines, path, section, key, value, label, result)
     return result
 
 
@@ -70,7 +77,26 @@ def _setup_cfg_value(
                 line, cursor = value_lines[index], index + 1
                 break
         column = lines[line - 1].find(item) + 1 if line else 0
+        item = _without_comment(item)
         result.requirement(item, path, line, column, source="setup.cfg", section=label)
+
+
+_TRAILING_HASH = re.compile(r"\s+#.*$")
+_TRAILING_SEMICOLON = re.compile(r"\s*;.*$")
+
+
+def _without_comment(item: str) -> str:
+    """`numpy>=1  # why` -> `numpy>=1`: an inline comment people write, where one is meant.
+
+    setuptools keeps it and fails at install time; what the line pins is still clear. A `;`
+    starts a marker when what follows is one, and a comment only when it is not.
+    """
+    if not isinstance(requirement_or_error(item), str):
+        return item
+    for candidate in (_TRAILING_HASH.sub("", item), _TRAILING_SEMICOLON.sub("", item)):
+        if candidate and not isinstance(requirement_or_error(candidate), str):
+            return candidate
+    return item
 
 
 def _ini_value_lines(lines: list[str], section: str, key: str) -> list[int]:

@@ -72,7 +72,12 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def findings(ctx: Context, view: View) -> list[Finding]:
-    from dvcflow.rules.pin.findings import Finding, package_findings, problem_findings
+    from dvcflow.rules.pin.findings import (
+        Finding,
+        package_findings,
+        problem_findings,
+        relevant_problems,
+    )
     from dvcflow.rules.pin.scope import checked_packages, declarations, uses_dvc
 
     packages = checked_packages(ctx)
@@ -81,9 +86,11 @@ def findings(ctx: Context, view: View) -> list[Finding]:
     if not packages:
         return []
     decls = declarations(ctx, view)
-    found = [Finding(d) for d in problem_findings(RULE, decls)]
-    # A file nothing could be read from, or a setup.py computing its list, may hold the pin.
-    report_missing = not decls.unreadable and not decls.opaque
+    found = [Finding(d) for d in problem_findings(RULE, ctx, view, decls, packages)]
+    # A file nothing could be read from that may name a package, or a setup.py computing its
+    # list, may hold the pin.
+    hidden = [p for p in relevant_problems(ctx.snapshot(view), decls, packages) if p.whole_file]
+    report_missing = not hidden and not decls.opaque
     for package in packages:
         found.extend(
             package_findings(

@@ -10,8 +10,10 @@ function (DVF401, DVF403); its `check()` is `dvcflow.rules.pin.scope.check_findi
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from dvcflow.rules.pin.fix import PlannedEdit, apply_plans, plan_append, plan_pin
@@ -27,7 +29,8 @@ from dvcflow.rules.pin.scope import (
 )
 
 from dvcflow.diagnostics import Diagnostic, RuleId
-from dvcflow.git.snapshot import View
+from dvcflow.errors import DvcflowError
+from dvcflow.git.snapshot import Snapshot, View
 from dvcflow.requirements.discover import Declarations, lock_command
 from dvcflow.requirements.model import DeclProblem
 
@@ -103,6 +106,7 @@ def _missing(
         f"{label} is not declared in any dependency file, so each machine installs "
         "whichever version it happens to get"
     )
+    fix = _then_stage(fix, target.path)
     return Finding(rule.at(target.path, target.line, 1, message, fix=fix, target=package), edit)
 
 
@@ -138,6 +142,7 @@ def _unpinned(rule: RuleId, state: PinStatus, label: str) -> Finding:
             )
         else:
             fix = f"{format_line(loosest, '<version>')} {_unknown_version_hint(state.package)}"
+    fix = _then_stage(fix, loosest.path)
     diagnostic = rule.at(
         loosest.path, loosest.line, loosest.column, message, fix=fix, target=state.package
     )
@@ -166,43 +171,91 @@ def _conflict(rule: RuleId, state: PinStatus, conflict: Conflict, label: str) ->
             f"the version pinned in {other.location}"
         )
         fix = f"allow the pinned version: {format_line(decl, other.version or '')}"
+    fix = _then_stage(fix, decl.path)
     return rule.at(decl.path, decl.line, decl.column, message, fix=fix, target=state.package)
+
+
+def _then_stage(fix: str, path: str) -> str:
+    """The fix, then the `git add` that puts it in the commit.
+
+    pre-commit stashes what is not staged before the hooks run, so an edit left unstaged is
+    not in the commit and the same finding comes back.
+    """
+    return f"{fix}, then `git add {quote(path)}`"
 
 
 _PROBLEM_FIXES = (
     ("does not exist", "create the included file or correct the path"),
     ("includes this one again", "remove one of the includes so each file is read once"),
-    ("is not valid", "correct the syntax error on the line shown"),
+    ("is not valid", "correct the syntax error at the position shown"),
     ("cannot be read", "correct the file so it can be read as UTF-8 text"),
     ("invalid requirement", "write a valid PEP 508 requirement such as `name==1.2.3`"),
     ("pip does not accept", "remove the option: pip refuses it in a requirements file"),
     ("cannot read conda spec", "write a conda spec such as `name=1.2.3`"),
 )
+# An include that cannot be followed hides whatever the included file pins.
+_HIDES_A_FILE = ("does not exist", "includes this one again")
 
 
-def problem_findings(rule: RuleId, decls: Declarations) -> Iterator[Diagnostic]:
-    for problem in decls.problems:
+def problem_findings(
+    rule: RuleId, ctx: Context, view: View, decls: Declarations, packages: list[str]
+) -> Iterator[Diagnostic]:
+    """Warnings for the unreadable files and lines that may declare one of `packages`.
+
+    DVF4 errs only on what it knows: a line it cannot read that names none of the packages
+    is none of its business (a template line, another tool's syntax), and one that names
+    one is a warning, since the pin it may hold cannot be seen.
+    """
+    for problem in relevant_problems(ctx.snapshot(view), decls, packages):
         yield rule.at(
             problem.path,
             problem.line,
             problem.column or 1,
-            _problem_message(problem),
+            _problem_message(problem, packages),
             fix=_problem_fix(problem),
             target=problem.path,
+            severity="warning",
         )
 
 
-def _problem_message(problem: DeclProblem) -> str:
-    if problem.whole_file:
-        return f"{problem.message}, so the dependencies it declares cannot be checked"
-    return problem.message
+def relevant_problems(
+    snapshot: Snapshot, decls: Declarations, packages: list[str]
+) -> list[DeclProblem]:
+    """The problems that may hide a declaration of one of `packages`."""
+    names = _mentions(packages)
+    return [p for p in decls.problems if _may_declare(snapshot, p, names)]
+
+
+def _mentions(packages: list[str]) -> re.Pattern[str]:
+    """A package named as a word: `dvc`, `DVC[s3]`, `dvc==3`, `dvc-s3`; not `mydvc`."""
+    spelled = [re.sub(r"[-_.]+", "[-_.]+", re.escape(p)).replace("\\", "") for p in packages]
+    return re.compile(rf"(?<![\w.-])(?:{'|'.join(spelled)})(?![\w])", re.IGNORECASE)
+
+
+def _may_declare(snapshot: Snapshot, problem: DeclProblem, names: re.Pattern[str]) -> bool:
+    if any(needle in problem.message for needle in _HIDES_A_FILE):
+        return True
+    try:
+        text = snapshot.read_text(problem.path)
+    except FileNotFoundError:
+        return False
+    except DvcflowError:
+        return True  # binary, too large: what it declares cannot be known
+    if not problem.whole_file and problem.line > 0:
+        lines = text.splitlines()
+        text = lines[problem.line - 1] if problem.line <= len(lines) else ""
+    return names.search(text) is not None
+
+
+def _problem_message(problem: DeclProblem, packages: list[str]) -> str:
+    return f"{problem.message}, so whether it pins {' or '.join(packages)} cannot be checked"
 
 
 def _problem_fix(problem: DeclProblem) -> str:
     for needle, fix in _PROBLEM_FIXES:
         if needle in problem.message:
             return fix
-    return "correct the line shown"
+    return "correct the file at the position shown"
 
 
 def fix_plans(diagnostics: list[Diagnostic], findings: list[Finding]) -> list[PlannedEdit]:
