@@ -210,9 +210,7 @@ def test_bad_toml_not_naming_dvc_is_none_of_dvf4s_business(pin_repo: Repo) -> No
 def test_bad_requirement_lines_and_binary_file(pin_repo: Repo) -> None:
     """An unreadable line that names no checked package is no finding; one naming dvc and a
     binary file (which may) are warnings naming their place."""
-    pin_repo.write(
-        "requirements.txt", f"dvc=={DVC}\nthis is not ! a requirement\ndvc-s3 >= 3 !!\n"
-    )
+    pin_repo.write("requirements.txt", f"dvc=={DVC}\nthis is not ! a requirement\ndvc-s3 >= 3 !!\n")
     pin_repo.write("requirements-gpu.txt", b"\x00\x01binary")
     pin_repo.add()
     code, out = pin_repo.check("--all", "--select", "DVF4")
