@@ -105,7 +105,9 @@ class Declarations:
     items: list[Declaration] = field(default_factory=list)
     problems: list[DeclProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    opaque: list[str] = field(default_factory=list)  # dependencies computed at run time
+    # Files whose dependencies are not known until run or generated: a setup.py computing its
+    # list, a template (`dvc=={{ cookiecutter.dvc_version }}`).
+    opaque: list[str] = field(default_factory=list)
 
     def of(self, package: str) -> list[Declaration]:
         from packaging.utils import canonicalize_name
@@ -144,6 +146,7 @@ def collect(snapshot: Snapshot, paths: Iterable[str] | None = None) -> Declarati
         for include in parsed.includes:
             graph.follow(path, include)
     result.files = sorted({*result.files, *graph.parsed})
+    result.opaque = sorted({*result.opaque, *graph.templates})
     result.items = sorted([*result.items, *graph.declarations()], key=_order)
     result.problems = sorted(
         [*result.problems, *graph.problems], key=lambda p: (p.path, p.line, p.message)
@@ -168,7 +171,7 @@ def _parse(snapshot: Snapshot, path: str, kind: str) -> FileResult | None:
         result.problem(path, exc.line, f"{path} cannot be read: {exc.message}", whole_file=True)
         return result
     if is_template(text):
-        return FileResult()  # a template of a dependency file: what it declares is not known yet
+        return FileResult(opaque=True)  # a template: what it will declare is not known yet
     try:
         return PARSERS[kind](text.removeprefix("\ufeff"), path)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:

@@ -322,6 +322,7 @@ class RequirementsGraph:
     snapshot: Snapshot
     parsed: dict[str, ParsedFile] = field(default_factory=dict)
     problems: list[DeclProblem] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)  # files holding template markers
     _seen_problems: set[tuple[str, int, str]] = field(default_factory=set)
     _done: set[str] = field(default_factory=set)
 
@@ -395,6 +396,7 @@ class RequirementsGraph:
                 self.parsed[path] = ParsedFile()
                 return None
             if is_template(text):
+                self.templates.append(path)
                 self.parsed[path] = ParsedFile()  # a template: nothing declared yet
                 return self.parsed[path]
             parsed = parse_lines(text.removeprefix("\ufeff"), path)

@@ -37,12 +37,31 @@ def parse_setup_cfg(text: str, path: str) -> FileResult:
             entries.append(("options.extras_require", key, f"[options.extras_require] {key}"))
     lines = text.splitlines()
     for section, key, label in entries:
-        try:
-            value = parser.get(section, key)
-        except configparser.InterpolationError:
-            value = parser.get(section, key, raw=True)  # setuptools would stop; read what's written
+        value = _interpolated(parser, section, key)
         _setup_cfg_value(lines, path, section, key, value, label, result)
     return result
+
+
+def _interpolated(parser: configparser.ConfigParser, section: str, key: str) -> str:
+    """The value as setuptools reads it (`%(name)s` filled in from the section or [DEFAULT]).
+
+    Where one line cannot be filled in, setuptools stops; the other lines still say what they
+    declare, so each line is filled in on its own and a line that cannot be is kept as written.
+    """
+    try:
+        return parser.get(section, key)
+    except configparser.InterpolationError:
+        pass
+    probe = "__dvcflow_line__"
+    filled = []
+    for line in parser.get(section, key, raw=True).split("\n"):
+        parser.set(section, probe, line)
+        try:
+            filled.append(parser.get(section, probe))
+        except configparser.InterpolationError:
+            filled.append(line)
+    parser.remove_option(section, probe)
+    return "\n".join(filled)
 
 
 def _first_error_line(exc: configparser.Error) -> int:

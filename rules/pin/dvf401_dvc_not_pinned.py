@@ -87,9 +87,9 @@ def findings(ctx: Context, view: View) -> list[Finding]:
         return []
     decls = declarations(ctx, view)
     found = [Finding(d) for d in problem_findings(RULE, ctx, view, decls, packages)]
-    # A file nothing could be read from that may name a package, or a setup.py computing its
-    # list, may hold the pin.
-    hidden = [p for p in relevant_problems(ctx.snapshot(view), decls, packages) if p.whole_file]
+    # An unreadable file or line that may name a package, a template, or a setup.py computing
+    # its list may hold the pin.
+    hidden = relevant_problems(ctx.snapshot(view), decls, packages)
     report_missing = not hidden and not decls.opaque
     for package in packages:
         found.extend(

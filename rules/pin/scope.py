@@ -19,6 +19,7 @@ from dvcflow.dvc.projects import discover_projects
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, View, is_within
 from dvcflow.requirements.discover import Declarations, collect, file_kind, is_dependency_file
+from dvcflow.requirements.templates import is_template
 
 if TYPE_CHECKING:
     from dvcflow.rules.pin.findings import Finding
@@ -148,11 +149,16 @@ def _may_include(snapshot: Snapshot, path: str) -> bool:
 
 
 def uses_dvc(ctx: Context) -> bool:
-    """Whether the repository holds a DVC project, a dvc.yaml or a .dvc file."""
-    if ctx.projects("staged").projects:
+    """Whether the repository holds a DVC project, a dvc.yaml or a .dvc file.
+
+    Those inside a project template (`{{cookiecutter.repo_name}}/dvc.yaml`) belong to the
+    projects it generates, not to this repository.
+    """
+    if any(not is_template(p.root) for p in ctx.projects("staged").projects):
         return True
     return any(
-        p.endswith(".dvc") or posixpath.basename(p) in ("dvc.yaml", "dvc.lock")
+        (p.endswith(".dvc") or posixpath.basename(p) in ("dvc.yaml", "dvc.lock"))
+        and not is_template(p)
         for p in ctx.staged.files()
     )
 
