@@ -10,9 +10,9 @@ Files read (anywhere in the repository):
   dev-dependencies;
 - `setup.cfg` `install_requires`/`extras_require` (including `file:`), `setup.py` literal
   `install_requires`/`extras_require` (read with `ast`, never run), `Pipfile`,
-  `environment*.yml` (conda specs and the `pip:` section);
+  `environment*.yml` (conda specs and the `pip:` section), `pixi.toml` and `[tool.pixi]`;
 - lock files, which pin by construction: `poetry.lock`, `uv.lock`, `pdm.lock`, PEP 751
-  `pylock.toml`, `Pipfile.lock`, `conda-lock.yml`.
+  `pylock.toml`, `Pipfile.lock`, `conda-lock.yml`, `pixi.lock`.
 
 Template files (Jinja / cookiecutter markers in the path or the text) are skipped: they are not
 this repository's dependencies. `collect(snapshot)` reads them once and returns a
@@ -49,6 +49,8 @@ _FIXED_NAMES = {
     "Pipfile.lock": "pipfile-lock",
     "setup.cfg": "setup.cfg",
     "setup.py": "setup.py",
+    "pixi.toml": "pixi",
+    "pixi.lock": "pixi-lock",
 }
 _SKIPPED_DIRS = {"node_modules", "site-packages", ".venv", "venv", ".tox", ".nox", ".git"}
 
@@ -57,6 +59,7 @@ LOCK_COMMANDS = {
     "uv.lock": "uv lock",
     "pdm.lock": "pdm lock",
     "Pipfile.lock": "pipenv lock",
+    "pixi.lock": "pixi lock",
 }
 
 

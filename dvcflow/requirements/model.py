@@ -32,6 +32,7 @@ Source = Literal[
     "setup.py",
     "conda",
     "pipfile",
+    "pixi",
     "lock",
 ]
 
@@ -338,6 +339,20 @@ def conda_constraint(rest: str) -> Constraint:
         wildcard = _specifier(f"=={first}") if first.endswith(".*") else None
         return Constraint(rest, False, None, wildcard)
     return Constraint(rest, False, None, None if "|" in first else _specifier(first))
+
+
+def pipfile_constraint(version: str) -> Constraint | None:
+    """Pipfile's (and pixi's PyPI) version strings: PEP 440, `*`, or a bare version (exact)."""
+    text = version.strip()
+    if text in ("", "*"):
+        return Constraint(text, False, None, SpecifierSet())
+    if text[0].isdigit():
+        text = f"=={text}"
+    try:
+        constraint = pep440_constraint(SpecifierSet(text))
+    except InvalidSpecifier:
+        return None
+    return Constraint(version.strip(), constraint.pinned, constraint.version, constraint.allowed)
 
 
 def _specifier(text: str) -> SpecifierSet | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dvcflow.requirements.conda import parse_environment_yml
 from dvcflow.requirements.locks import parse_conda_lock, parse_pipfile_lock, parse_toml_lock
+from dvcflow.requirements.pixi import parse_pixi_lock, parse_pixi_toml
 from dvcflow.requirements.pyproject import parse_pipfile, parse_pyproject
 from dvcflow.requirements.result import Parser
 from dvcflow.requirements.setuptools import parse_setup_cfg, parse_setup_py
@@ -17,4 +18,6 @@ PARSERS: dict[str, Parser] = {
     "toml-lock": parse_toml_lock,
     "pipfile-lock": parse_pipfile_lock,
     "conda-lock": parse_conda_lock,
+    "pixi": parse_pixi_toml,
+    "pixi-lock": parse_pixi_lock,
 }

@@ -8,15 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from dvcflow.requirements.model import (
     Constraint,
     Source,
     named_declaration,
-    pep440_constraint,
+    pipfile_constraint,
     poetry_constraint,
 )
+from dvcflow.requirements.pixi import read_pixi
 from dvcflow.requirements.result import FileResult, read_toml, section_name, sub_table
 from dvcflow.requirements.tomltext import Key, TomlText
 
@@ -46,6 +45,7 @@ def _pyproject(data: dict[str, Any], toml: TomlText, path: str, result: FileResu
     for key, items, source in arrays:
         _pep508_array(toml, path, key, items, source, result)
     _poetry(toml, path, sub_table(data, "tool", "poetry"), result)
+    read_pixi(sub_table(data, "tool", "pixi"), toml, path, result, ("tool", "pixi"))
 
 
 def _pep508_array(
@@ -223,18 +223,5 @@ def _pipfile_entry(
             _url(spec, ("git", "path", "file")),
         )
     _declare_key(
-        toml, path, section, name, spec, line, result, declared, _pipfile_constraint, "pipfile"
+        toml, path, section, name, spec, line, result, declared, pipfile_constraint, "pipfile"
     )
-
-
-def _pipfile_constraint(version: str) -> Constraint | None:
-    text = version.strip()
-    if text in ("", "*"):
-        return Constraint(text, False, None, SpecifierSet())
-    if text[0].isdigit():
-        text = f"=={text}"
-    try:
-        constraint = pep440_constraint(SpecifierSet(text))
-    except InvalidSpecifier:
-        return None
-    return Constraint(version.strip(), constraint.pinned, constraint.version, constraint.allowed)

@@ -360,7 +360,7 @@ def pinned_requirement(decl: Declaration, version: str) -> str:
     extras = f"[{','.join(decl.extras)}]" if decl.extras else ""
     if decl.source == "poetry":
         return f'{decl.name} = "{version}"'
-    if decl.source == "pipfile":
+    if decl.source in ("pipfile", "pixi"):
         return f'{decl.name} = "=={version}"'
     if decl.source == "conda":
         head = decl.raw[: decl.raw.find(decl.name) + len(decl.name)]
@@ -376,7 +376,7 @@ def pinned_requirement(decl: Declaration, version: str) -> str:
 def _is_table(decl: Declaration) -> bool:
     """A Poetry/Pipfile entry written as an inline table (`dvc = {version = ...}`)."""
     value = decl.raw.partition("=")[2].strip()
-    return decl.source in ("poetry", "pipfile") and value.startswith(("{", "["))
+    return decl.source in ("poetry", "pipfile", "pixi") and value.startswith(("{", "["))
 
 
 def rewrite_requirement(raw: str, version: str) -> str | None:
@@ -422,7 +422,9 @@ def format_line(decl: Declaration, version: str) -> str:
 class MainFile:
     path: str
     line: int
-    kind: Literal["requirements", "pep621", "poetry", "pipfile", "conda", "setup.cfg", "new"]
+    kind: Literal[
+        "requirements", "pep621", "poetry", "pipfile", "pixi", "conda", "setup.cfg", "new"
+    ]
 
     def entry(self, package: str, version: str) -> tuple[str, str]:
         """(the exact text to add for `package==version`, where it goes) in this file."""
@@ -433,6 +435,7 @@ class MainFile:
             "pep621": f"to [project].dependencies in {self.path}",
             "poetry": f"under [tool.poetry.dependencies] in {self.path}",
             "pipfile": f"under [packages] in {self.path}",
+            "pixi": f"under [dependencies] in {self.path}",
             "conda": f"under dependencies: in {self.path}",
             "setup.cfg": f"to [options] install_requires in {self.path}",
         }[self.kind]
@@ -440,6 +443,7 @@ class MainFile:
             "pep621": f'"{pin}",',
             "poetry": f'{package} = "{version}"',
             "pipfile": f'{package} = "=={version}"',
+            "pixi": f'{package} = "=={version}"',
             "conda": f"- {pin}",
         }.get(self.kind, pin)
         return text, where
@@ -464,6 +468,8 @@ def main_file(ctx: Context, view: View, decls: Declarations) -> MainFile:
         return MainFile(at("pyproject.toml"), 0, "poetry")
     if snapshot.is_file(at("Pipfile")):
         return MainFile(at("Pipfile"), 0, "pipfile")
+    if snapshot.is_file(at("pixi.toml")):
+        return MainFile(at("pixi.toml"), 0, "pixi")
     for name in ("environment.yml", "environment.yaml"):
         if snapshot.is_file(at(name)):
             return MainFile(at(name), 0, "conda")

@@ -9,7 +9,7 @@ package blocks a commit.
 from __future__ import annotations
 
 from tests.conftest import Repo
-from tests.requirements.conftest import DVC
+from tests.requirements.conftest import DVC, PIXI_TOML
 
 TEMPLATE = "{{cookiecutter.repo_name}}"
 
@@ -103,3 +103,20 @@ def test_fix_then_the_printed_git_add_leaves_nothing_to_report(pin_repo: Repo) -
     pin_repo.git("add", "requirements.txt")
     assert pin_repo.check("--select", "DVF4") == (0, "All checks passed.\n")
     assert pin_repo.read("requirements.txt") == f"pandas\ndvc=={DVC}\nnumpy\n"
+
+
+def test_pixi_project_ranged_fires_and_the_lock_pins(pin_repo: Repo) -> None:
+    """A pixi project declares dvc with a range: DVF401 at pixi.toml; its pixi.lock pins it."""
+    pin_repo.write("pixi.toml", PIXI_TOML)
+    pin_repo.add()
+    code, out = pin_repo.check("--all", "--select", "DVF401")
+    assert code == 1
+    assert 'pixi.toml:10:1: DVF401 dvc is declared as `dvc = "~=3.30"`' in out
+    assert f'change line 10 to `dvc = "=={DVC}"`' in out and "then `git add pixi.toml`" in out
+    pin_repo.write(
+        "pixi.lock",
+        "version: 6\npackages:\n"
+        f"- conda: https://conda.anaconda.org/conda-forge/noarch/dvc-{DVC}-pyhd8ed1ab_0.conda\n",
+    )
+    pin_repo.add()
+    assert pin_repo.check("--all", "--select", "DVF401") == (0, "All checks passed.\n")
