@@ -8,18 +8,22 @@ machine and CI the same DVC; a range (`>=`, `~=`, Poetry `^`, `==3.*`) does not.
 
 Where: every file that declares dependencies is read: `*requirements*.txt` and
 requirements/*.txt anywhere (following `-r`/`-c` includes), pyproject.toml (PEP 621, PEP 735,
-Poetry, uv, PDM), setup.cfg, setup.py (literal lists, never run), Pipfile, environment.yml
-(conda and its `pip:` list), and lock files (poetry.lock, uv.lock, pdm.lock, pylock.toml,
-Pipfile.lock, conda-lock.yml), whose entries pin by construction. One exact pin anywhere is
-enough; ranges elsewhere are fine as long as they allow the pinned version.
+Poetry, uv, PDM, pixi), setup.cfg (interpolated as setuptools does), setup.py (literal lists,
+never run), Pipfile, environment.yml (conda and its `pip:` list), pixi.toml, and lock files
+(poetry.lock, uv.lock, pdm.lock, pylock.toml, Pipfile.lock, conda-lock.yml, pixi.lock), whose
+entries pin by construction. One exact pin anywhere is enough; ranges elsewhere are fine as
+long as they allow the pinned version. Project templates (cookiecutter, copier: Jinja markers
+in the path or the text) are not this repository's dependencies and are skipped.
 
 Reported:
 - dvc declared only with ranges (at the loosest declaration) or not declared at all (at the
   main requirements file);
 - two files pinning different versions, a lock file out of date with a pin, or a range that
   excludes the pinned version;
-- dependency files that cannot be read (bad TOML/YAML/JSON, invalid requirement lines, a
-  missing `-r` file, include cycles), since a pin inside them cannot be seen.
+- as warnings, dependency files or lines that cannot be read and may hold a pin (they name
+  dvc, a plugin or a configured package; a missing `-r` file; an include cycle), since a pin
+  inside them cannot be seen. A line that cannot be read and names none of them (another
+  tool's syntax, a template line) is none of this rule's business.
 
 dvc is checked in repositories that use DVC (a `.dvc` folder, a dvc.yaml or a `.dvc` file);
 a library that only depends on DVC keeps its ranges. `[tool.dvcflow.pin] packages =
@@ -33,7 +37,8 @@ Right:
 
     dvc[s3]==3.67.1
 
-Fix: write the line the finding shows. `dvcflow-check --fix` rewrites a range into an exact pin
+Fix: write the line the finding shows, then `git add` the file (the help line says which:
+pre-commit leaves unstaged edits out of the commit). `dvcflow-check --fix` rewrites a range into an exact pin
 (the installed version when every declared range allows it) in requirements files and
 PEP 621/735 arrays, or appends the pin to the main requirements file or
 `[project].dependencies`; in other formats it prints the line to write.
