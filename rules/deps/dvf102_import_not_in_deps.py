@@ -42,10 +42,12 @@ Fix: add the line shown under the stage's `deps` (`dvcflow-check --fix` inserts 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dvcflow.rules.deps.analysis import fix_missing_deps, missing_deps
+from dvcflow.rules.deps.analysis import analysis, insert_deps
+from dvcflow.rules.deps.findings import missing_dep_finding
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -58,14 +60,24 @@ NAME = "import-not-in-deps"
 SEVERITY: Severity = "error"
 DEFAULT_ENABLED = True
 RULE = RuleId(CODE, NAME, SEVERITY)
+_VERBS = {".r": "sources", ".sh": "sources", ".bash": "sources", ".jl": "includes"}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
     mode = ctx.option("deps", "imports")
     if mode == "off":
         return
-    yield from missing_deps(ctx, RULE, "import", direct_only=mode == "direct")
+    direct_only = mode == "direct"
+    for unlisted in analysis(ctx).unlisted(
+        lambda dep: dep.kind == "import" and (dep.direct or not direct_only)
+    ):
+        dep = unlisted.dependency
+        verb = _VERBS.get(posixpath.splitext(dep.path)[1].lower(), "imports")
+        message = (
+            f"stage {unlisted.label} {verb} {dep.path} ({dep.via}) but does not list it in deps"
+        )
+        yield missing_dep_finding(ctx, RULE, unlisted, message)
 
 
 def fix(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
-    yield from fix_missing_deps(ctx, diagnostics)
+    yield from insert_deps(ctx, diagnostics)

@@ -1,10 +1,11 @@
-"""dvcflow.scripts.commands: which local files a stage's `cmd` runs (pure; in-memory files)."""
+"""dvcflow.scripts.scanner: which local files a stage's `cmd` runs (pure; in-memory files)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dvcflow.scripts.commands import CommandScanner, Invocation, command_lines, scan_cmd
+from dvcflow.scripts.invocation import Invocation
+from dvcflow.scripts.scanner import CommandScanner, command_lines, scan_cmd
 
 FILES = frozenset(
     {

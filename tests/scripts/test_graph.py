@@ -1,4 +1,4 @@
-"""dvcflow.scripts.imports: what scripts import, source and run, read statically."""
+"""dvcflow.scripts.graph: what scripts import, source and run, read statically."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 import posixpath
 from collections import Counter
 
-from dvcflow.scripts.commands import scan_cmd
-from dvcflow.scripts.imports import Dependency, DependencyGraph, document_chunks, notebook_code
+from dvcflow.scripts.graph import Dependency, DependencyGraph
+from dvcflow.scripts.notebooks import document_chunks, notebook_code
+from dvcflow.scripts.scanner import scan_cmd
 
 
 class Files:
