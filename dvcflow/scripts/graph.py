@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, NamedTuple
 
 from dvcflow.errors import DvcflowError
-from dvcflow.scripts.invocation import Invocation, Language
+from dvcflow.scripts.invocation import LISTED, SOURCING, Invocation, Language
+from dvcflow.scripts.julia import included_paths
 from dvcflow.scripts.notebooks import document_chunks, notebook_code, parse_cells
 from dvcflow.scripts.python import (
     IsPath,
@@ -32,7 +33,7 @@ from dvcflow.scripts.python import (
     parse_python,
     repo_join,
 )
-from dvcflow.scripts.rsource import sourced_paths
+from dvcflow.scripts.rsource import RFiles, sourced_files
 from dvcflow.scripts.scanner import CommandScanner
 
 DepKind = Literal["script", "import"]
@@ -85,6 +86,7 @@ class DependencyGraph:
         parsed: dict[str, ParsedPython] | None = None,
         prefetch: Callable[[list[str]], None] | None = None,
         stored: StoredParses | None = None,
+        files_under: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.read_text = read_text
         self.is_file = is_file
@@ -94,6 +96,8 @@ class DependencyGraph:
         self._fetched: set[str] = set()
         self.search_roots = tuple(dict.fromkeys(search_roots))
         self.scanner = CommandScanner(is_file, self.search_roots)
+        # What R's `here()` and `list.files()` read (no listing: neither finds a file).
+        self._r_files = RFiles(is_file, files_under or (lambda folder: []))
         # Parsed Python files, shareable between graphs of one run (one per DVC project).
         self._python: dict[str, ParsedPython] = {} if parsed is None else parsed
         self._edges: dict[tuple[str, Language, tuple[Root, ...], str], list[_Edge]] = {}
@@ -242,9 +246,15 @@ class DependencyGraph:
             self._reach[member] = closure
 
     def roots_for(self, invocation: Invocation) -> tuple[Root, ...]:
-        """The module search path of a Python invocation (before `sys.path` edits)."""
+        """The module search path of a Python invocation (before `sys.path` edits).
+
+        A module a stage lists in deps (`LISTED`) is imported, not run: its folder is not on
+        the path; the folders of the scripts that import it come in its `pythonpath`.
+        """
         primary: list[str] = []
-        if invocation.module is not None:
+        if invocation.runner == LISTED:
+            pass
+        elif invocation.module is not None:
             primary.append(invocation.cwd)
             if invocation.module_root is not None:
                 primary.append(invocation.module_root)
@@ -344,6 +354,8 @@ class DependencyGraph:
             yield from self._document_edges(path, roots, cwd)
         elif language == "r":
             yield from self._r_edges(path, self._text(path), cwd)
+        elif language == "julia":
+            yield from self._julia_edges(path, cwd)
         elif language == "shell" or (language == "other" and self._shebang(path) == "shell"):
             yield from self._shell_edges(path, cwd)
 
@@ -381,22 +393,29 @@ class DependencyGraph:
         yield from self._python_edges(path, parse_cells(cells), roots, cwd)
 
     def _document_edges(self, path: str, roots: tuple[Root, ...], cwd: str) -> Iterator[_Edge]:
+        """Quarto and R Markdown run a document's chunks from the document's own folder."""
         python, r_code = document_chunks(self._text(path))
-        yield from self._python_edges(path, parse_cells(python), roots, cwd)
-        yield from self._r_edges(path, "\n".join(r_code), cwd)
+        folder = posixpath.dirname(path)
+        yield from self._python_edges(path, parse_cells(python), roots, folder)
+        yield from self._r_edges(path, "\n".join(r_code), folder)
 
     def _r_edges(self, path: str, text: str, cwd: str) -> Iterator[_Edge]:
-        folder = posixpath.dirname(path)
-        for source in sourced_paths(text):
-            found = self._first_file(source, (cwd, folder))
-            if found is not None:
-                yield _Edge(found, "import", "r", (), cwd)
+        for sourced in sourced_files(text, cwd, self._r_files):
+            yield _Edge(sourced.path, "import", "r", (), sourced.cwd)
+
+    def _julia_edges(self, path: str, cwd: str) -> Iterator[_Edge]:
+        found = self._first_file  # (relative to the including file's folder)
+        for included in included_paths(self._text(path)):
+            resolved = found(included, (posixpath.dirname(path),))
+            if resolved is not None:
+                yield _Edge(resolved, "import", "julia", (), cwd)
 
     def _shell_edges(self, path: str, cwd: str) -> Iterator[_Edge]:
+        """What a shell script runs; a file it `source`s or `.`s is read like an import."""
         for invocation in self.scanner.scan_script(self._text(path), cwd, path):
             yield _Edge(
                 invocation.script,
-                "script",
+                "import" if invocation.runner in SOURCING else "script",
                 invocation.language,
                 self._with_sys_path(invocation)
                 if invocation.language == "python"

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 Language = Literal["python", "notebook", "document", "r", "julia", "shell", "other", "data"]
 IsFile = Callable[[str], bool]
 
+LISTED = "deps"  # the runner of a Python module a stage lists in deps (read for its imports)
+SOURCING = frozenset({"source", "."})  # runners that read a file into the running shell
+
 _SUFFIX_LANGUAGE: dict[str, Language] = {
     ".py": "python",
     ".ipynb": "notebook",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from dvcflow.scripts.invocation import Invocation, Language, Scanner
+from dvcflow.scripts.rsource import expression_files
 from dvcflow.scripts.shell import Command, Shell, operands, skip_options
 
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[tmw]?(\.exe)?$")
@@ -142,9 +143,30 @@ def _r(scanner: Scanner, command: Command) -> list[Invocation]:
         )
     _, values = skip_options(words, 1, frozenset({"-f", "--file", "-e"}))
     token = values.get("-f") or values.get("--file")
-    if token is None and "-e" not in values:
-        token = command.stdin
-    return scanner.found("R", token, command, "r")
+    if token is None and "-e" in values:
+        return _r_expressions(scanner, command, "R -e")
+    return scanner.found("R", token if token is not None else command.stdin, command, "r")
+
+
+_RSCRIPT_FILE = _operand_runner("Rscript", "r", stop=("-e",))
+
+
+def _rscript(scanner: Scanner, command: Command) -> list[Invocation]:
+    """`Rscript [options] file`, or `Rscript -e 'rmarkdown::render("x.Rmd")'`."""
+    if "-e" in command.words[1:]:
+        return _r_expressions(scanner, command, "Rscript -e")
+    return _RSCRIPT_FILE(scanner, command)
+
+
+def _r_expressions(scanner: Scanner, command: Command, runner: str) -> list[Invocation]:
+    """The documents `-e` expressions render and the R files they source."""
+    words = command.words
+    found: list[Invocation] = []
+    for at, word in enumerate(words[:-1]):
+        if word == "-e":
+            for path in expression_files(words[at + 1]):
+                found.extend(scanner.found(runner, path, command, "r"))
+    return found
 
 
 _NBCONVERT_ARGS = frozenset(
@@ -339,7 +361,7 @@ def _julia(scanner: Scanner, command: Command) -> list[Invocation]:
 
 _RUNNERS: dict[str, Runner] = {
     "ipython": _python,
-    "Rscript": _operand_runner("Rscript", "r", stop=("-e",)),
+    "Rscript": _rscript,
     "R": _r,
     "bash": _shell,
     "sh": _shell,

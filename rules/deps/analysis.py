@@ -25,7 +25,7 @@ from dvcflow.errors import DvcflowError
 from dvcflow.git.blobcache import blob_cache, staged_blob
 from dvcflow.git.snapshot import is_within, normalize
 from dvcflow.scripts.graph import Dependency, DependencyGraph
-from dvcflow.scripts.invocation import Invocation
+from dvcflow.scripts.invocation import LISTED, Invocation
 from dvcflow.scripts.python import StoredParses
 from dvcflow.scripts.scanner import CommandScanner
 
@@ -58,6 +58,7 @@ class DepsAnalysis:
         self._files: dict[int, StageFiles] = {}
         self._reachable: dict[int, frozenset[str]] = {}
         self._invocations: dict[int, list[Invocation]] = {}
+        self._listed: dict[tuple[str, int], list[Invocation]] = {}
         self.fixes: dict[Diagnostic, DepInsertion] = {}
         self.params_data: dict[str, Any] = {}  # params file -> data or its ParamsError
 
@@ -87,6 +88,7 @@ class DepsAnalysis:
                 self._parsed,
                 prefetch=snapshot.prefetch,
                 stored=self._stored,
+                files_under=snapshot.files_under,
             )
         return self._graphs[project_root]
 
@@ -109,6 +111,31 @@ class DepsAnalysis:
             self._invocations[id(stage)] = scanner.scan_cmd(stage.cmd, stage.wdir)
         return self._invocations[id(stage)]
 
+    def listed_modules(self, stage: Stage) -> list[Invocation]:
+        """The Python files the stage lists in deps, read for what they import: with the
+        search path of the Python scripts the cmd runs (their folders, PYTHONPATH)."""
+        key = ("listed", id(stage))
+        if key not in self._listed:
+            modules = [
+                dep.repo_path
+                for dep in stage.deps
+                if dep.repo_path.endswith(".py") and self.snapshot.is_file(dep.repo_path)
+            ]
+            folders: list[str] = []
+            for invocation in self.invocations(stage):
+                if invocation.language == "python":
+                    if invocation.module is not None:
+                        folders.extend(filter(None, (invocation.cwd, invocation.module_root)))
+                    else:
+                        folders.append(posixpath.dirname(invocation.script))
+                    folders.extend(invocation.pythonpath)
+            path = tuple(dict.fromkeys(folders))
+            self._listed[key] = [
+                Invocation(LISTED, module, stage.wdir, "python", pythonpath=path)
+                for module in modules
+            ]
+        return self._listed[key]
+
     def files(self, stage: Stage) -> StageFiles:
         """Scripts the stage's cmd runs and everything they import (transitively)."""
         key = id(stage)
@@ -116,12 +143,15 @@ class DepsAnalysis:
             graph = self.graph(stage.pipeline.project.root)
             found = StageFiles()
             seen: set[str] = set()
+            listed = self.listed_modules(stage)
+            seen.update(i.script for i in listed)
             for invocation in self.invocations(stage):
                 if invocation.script not in seen:
                     seen.add(invocation.script)
                     found.scripts.append(
                         Dependency(invocation.script, (invocation.script,), "script", True)
                     )
+            for invocation in (*self.invocations(stage), *listed):
                 for dep in graph.dependencies(invocation):
                     if dep.path not in seen:
                         seen.add(dep.path)
@@ -135,7 +165,7 @@ class DepsAnalysis:
         if key not in self._reachable:
             graph = self.graph(stage.pipeline.project.root)
             found: set[str] = set()
-            for invocation in self.invocations(stage):
+            for invocation in (*self.invocations(stage), *self.listed_modules(stage)):
                 found.update(graph.reachable(invocation))
             self._reachable[key] = frozenset(found)
         return self._reachable[key]

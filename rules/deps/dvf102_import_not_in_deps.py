@@ -4,14 +4,19 @@ Why: DVC only tracks the files listed in `deps`. A stage that runs `src/train.py
 imports `src/models/net.py`, is not re-run when `net.py` changes; DVC has no notion of import
 trees, so the model is silently built from old code while `dvc status` says "up to date".
 
-Each Python script the stage runs (see DVF101) is parsed with `ast`, never imported, and its
-imports are followed when they resolve to files in the commit: the script's folder, the
-`wdir`, PYTHONPATH set in the command, the repository (and DVC project) root and a `src/`
-layout, and literal `sys.path.insert/append` folders. Relative imports, `from pkg import mod`
-(a module, or `pkg/__init__.py`), `importlib.import_module("x")`, and imports inside functions
-and `try` blocks count; `if TYPE_CHECKING:` blocks, the standard library and third-party
-packages do not. Notebooks are read cell by cell, Quarto/R Markdown by code chunk, R scripts
-by `source("x.R")` literals. An `__init__.py` holding nothing but a docstring is not required.
+Each Python script the stage runs (see DVF101), and each Python file the stage lists in deps,
+is parsed with `ast`, never imported, and its imports are followed when they resolve to files
+in the commit: the script's folder, the `wdir`, PYTHONPATH set in the command, the repository
+(and DVC project) root and a `src/` layout (`python -m pkg.mod` included), and literal
+`sys.path.insert/append` folders. Relative imports, `from pkg import mod` (a module, or
+`pkg/__init__.py`), `importlib.import_module("x")`, and imports inside functions and `try`
+blocks count; `if TYPE_CHECKING:` blocks, the standard library and third-party packages do not.
+Notebooks are read cell by cell; Quarto `.qmd` and R Markdown `.Rmd` documents (`quarto render`,
+`Rscript -e "rmarkdown::render('x.Rmd')"`) by R and Python chunk, run from the document's
+folder; R scripts by `source()` / `sys.source()` of a literal, `file.path()`, `here::here()`
+or `list.files(...)` passed to `source`, relative to R's working directory (the `wdir`); shell
+scripts by `source x.sh` / `. x.sh`; Julia by `include("x.jl")`. `library()` of a local R
+package is not followed. An `__init__.py` holding nothing but a docstring is not required.
 The message names the import chain, e.g. `src/train.py -> src/models/net.py -> src/utils.py`.
 
 Option (pyproject.toml):

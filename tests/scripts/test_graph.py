@@ -282,7 +282,7 @@ def test_shell_scripts_are_followed() -> None:
     deps = files.deps("bash scripts/train.sh")
     assert [(d.path, d.kind) for d in deps] == [
         ("src/app/train.py", "script"),
-        ("scripts/env.sh", "script"),
+        ("scripts/env.sh", "import"),  # sourced: read into the shell like an import
         ("src/app/model.py", "import"),
     ]
     assert deps[2].via == "scripts/train.sh -> src/app/train.py -> src/app/model.py"

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
-from ...conftest import Repo
+import pytest
+
+from ...conftest import DVC, Repo
 
 
 def project(repo: Repo, root: str = "") -> None:
@@ -51,3 +56,39 @@ def ml_repo(repo: Repo, pipeline: str) -> None:
         ("src/utils.py", "def helper(): ...\n"),
         ("data/raw.csv", "a,b\n"),
     )
+
+
+@pytest.fixture(scope="session")
+def dvc_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real `dvc init` (committed), copied by `dvc_copy`: each case gets its own repository
+    without paying for DVC's start-up again."""
+    root = tmp_path_factory.mktemp("dvc-template") / "repo"
+    root.mkdir()
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    for args in (
+        ["git", "init", "-q", "-b", "main"],
+        [DVC, "init", "-q"],
+        ["git", "add", "."],
+        [
+            "git",
+            "-c",
+            "user.name=dvcflow tests",
+            "-c",
+            "user.email=tests@dvcflow.invalid",
+            "commit",
+            "-q",
+            "--no-gpg-sign",
+            "-m",
+            "dvc init",
+        ],
+    ):
+        subprocess.run(args, cwd=root, env=env, check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture
+def dvc_copy(dvc_template: Path, tmp_path: Path) -> Repo:
+    """A fresh copy of the `dvc init` repository."""
+    root = tmp_path / "repo"
+    shutil.copytree(dvc_template, root, symlinks=True)
+    return Repo(root)
