@@ -21,7 +21,12 @@ from typing import Literal, NamedTuple
 from dvcflow.errors import DvcflowError
 from dvcflow.scripts.invocation import LISTED, SOURCING, Invocation, Language
 from dvcflow.scripts.julia import included_paths
-from dvcflow.scripts.notebooks import document_chunks, notebook_code, parse_cells
+from dvcflow.scripts.notebooks import (
+    document_chunks,
+    included_documents,
+    notebook_code,
+    parse_cells,
+)
 from dvcflow.scripts.python import (
     IsPath,
     ModuleFinder,
@@ -33,7 +38,7 @@ from dvcflow.scripts.python import (
     parse_python,
     repo_join,
 )
-from dvcflow.scripts.rsource import RFiles, sourced_files
+from dvcflow.scripts.rsource import RFiles, rendered_files, sourced_files
 from dvcflow.scripts.scanner import CommandScanner
 
 DepKind = Literal["script", "import"]
@@ -394,14 +399,22 @@ class DependencyGraph:
 
     def _document_edges(self, path: str, roots: tuple[Root, ...], cwd: str) -> Iterator[_Edge]:
         """Quarto and R Markdown run a document's chunks from the document's own folder."""
-        python, r_code = document_chunks(self._text(path))
+        text = self._text(path)
+        python, r_code = document_chunks(text)
         folder = posixpath.dirname(path)
+        for include in included_documents(text):
+            found = self._first_file(include, (folder,))
+            if found is not None:
+                yield _Edge(found, "import", "document", roots, cwd)
         yield from self._python_edges(path, parse_cells(python), roots, folder)
         yield from self._r_edges(path, "\n".join(r_code), folder)
 
     def _r_edges(self, path: str, text: str, cwd: str) -> Iterator[_Edge]:
         for sourced in sourced_files(text, cwd, self._r_files):
             yield _Edge(sourced.path, "import", "r", (), sourced.cwd)
+        for document in rendered_files(text, cwd, self._r_files):
+            invocation = Invocation("render", document, cwd, "document")
+            yield _Edge(document, "script", "document", self.roots_for(invocation), cwd)
 
     def _julia_edges(self, path: str, cwd: str) -> Iterator[_Edge]:
         found = self._first_file  # (relative to the including file's folder)

@@ -13,6 +13,7 @@ _CHUNK = re.compile(
     r"^(?P<fence>`{3,})\s*\{(?P<lang>[A-Za-z0-9_]+)[^}\n]*\}[^\n]*\n(?P<body>.*?)^(?P=fence)\s*$",
     re.MULTILINE | re.DOTALL,
 )
+_INCLUDE = re.compile(r"\{\{<\s*include\s+(?P<q>[\"']?)(?P<path>[^\s\"'>]+)(?P=q)\s*>\}\}")
 _RUN_MAGIC = re.compile(r"^\s*%run\s+(?:-\w+\s+)*(?P<path>[^\s;#]+)")
 
 
@@ -78,3 +79,8 @@ def document_chunks(text: str) -> tuple[list[str], list[str]]:
         elif lang == "r":
             r_code.append(match["body"])
     return python, r_code
+
+
+def included_documents(text: str) -> list[str]:
+    """Quarto `{{< include file >}}` shortcodes, paths relative to the including document."""
+    return [match["path"] for match in _INCLUDE.finditer(text)]

@@ -1,5 +1,6 @@
-"""R read statically: the files a script loads with `source()` / `sys.source()`, and the files an
-`Rscript -e` expression renders or sources.
+"""R read statically: the files a script loads with `source()` / `sys.source()`, the documents it
+renders (`rmarkdown::render`, `quarto::quarto_render`, `knitr::knit`, piped or not), and the
+files an `Rscript -e` expression renders or sources.
 
 R resolves a relative path against its working directory (the stage's `wdir`), not against the
 script's folder; `source(f, chdir = TRUE)` runs `f` from its own folder. The path may be a
@@ -24,6 +25,10 @@ _LIST_FILES = re.compile(r"(?<![\w.$@])(?:base::)?(?:list\.files|dir)\s*\(")
 _SOURCE_AS_VALUE = re.compile(r"(?<![\w.$@])(?:base::)?source\b(?!\s*\()|\bsource\s*\(\s*\w+\s*\)")
 _RENDER_CALL = re.compile(
     r"(?<![\w.$@])(?:rmarkdown::|quarto::|knitr::)?(?:render|quarto_render|knit)\s*\("
+)
+_PIPED = re.compile(
+    r"""(?P<expr>(?:here::)?(?:here|file\.path)\s*\([^()]*\)|"[^"\n]*"|'[^'\n]*')"""
+    r"\s*(?:%>%|\|>)\s*\Z"
 )
 _STRING = re.compile(r"""^(?P<q>["'])(?P<value>(?:\\.|(?!(?P=q)).)*)(?P=q)$""", re.DOTALL)
 _TRUE = frozenset({"TRUE", "T"})
@@ -59,6 +64,22 @@ def sourced_files(text: str, cwd: str, files: RFiles) -> Iterator[Sourced]:
             args = _call_args(code, match.end())
             for path in _listed(args, cwd, files):
                 yield Sourced(path, cwd)
+
+
+def rendered_files(text: str, cwd: str, files: RFiles) -> Iterator[str]:
+    """Documents an R source renders: `rmarkdown::render(x)`, `quarto::quarto_render(x)`,
+    `knitr::knit(x)`, with `x` a literal, `file.path()` or `here()`, or piped into the call
+    (`here("r.qmd") %>% quarto_render()`)."""
+    code = strip_comments(text)
+    for match in _RENDER_CALL.finditer(code):
+        piped = _PIPED.search(code, 0, match.start())
+        if piped is not None:
+            expr: str | None = piped["expr"]
+        else:
+            expr = _argument(_call_args(code, match.end()), 0, "input")
+        path = _path(expr, cwd, files) if expr is not None else None
+        if path is not None and files.is_file(path):
+            yield path
 
 
 def expression_files(expression: str) -> list[str]:

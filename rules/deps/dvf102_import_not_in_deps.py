@@ -13,8 +13,9 @@ in the commit: the script's folder, the `wdir`, PYTHONPATH set in the command, t
 blocks count; `if TYPE_CHECKING:` blocks, the standard library and third-party packages do not.
 Notebooks are read cell by cell; Quarto `.qmd` and R Markdown `.Rmd` documents (`quarto render`,
 `Rscript -e "rmarkdown::render('x.Rmd')"`) by R and Python chunk, run from the document's
-folder; R scripts by `source()` / `sys.source()` of a literal, `file.path()`, `here::here()`
-or `list.files(...)` passed to `source`, relative to R's working directory (the `wdir`); shell
+folder, with their `{{< include >}}` files; R scripts by `source()` / `sys.source()` of a
+literal, `file.path()`, `here::here()` or `list.files(...)` passed to `source`, relative to R's
+working directory (the `wdir`), and by the documents they render (DVF101 then names them); shell
 scripts by `source x.sh` / `. x.sh`; Julia by `include("x.jl")`. `library()` of a local R
 package is not followed. An `__init__.py` holding nothing but a docstring is not required.
 The message names the import chain, e.g. `src/train.py -> src/models/net.py -> src/utils.py`.
@@ -65,7 +66,14 @@ NAME = "import-not-in-deps"
 SEVERITY: Severity = "error"
 DEFAULT_ENABLED = True
 RULE = RuleId(CODE, NAME, SEVERITY)
-_VERBS = {".r": "sources", ".sh": "sources", ".bash": "sources", ".jl": "includes"}
+_VERBS = {
+    ".r": "sources",
+    ".sh": "sources",
+    ".bash": "sources",
+    ".jl": "includes",
+    ".qmd": "includes",
+    ".rmd": "includes",
+}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:

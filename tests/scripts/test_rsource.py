@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dvcflow.scripts.julia import included_paths
-from dvcflow.scripts.rsource import RFiles, expression_files, sourced_files
+from dvcflow.scripts.notebooks import included_documents
+from dvcflow.scripts.rsource import RFiles, expression_files, rendered_files, sourced_files
 
 FILES = [
     "R/helpers.R",
@@ -101,3 +102,22 @@ def test_rscript_expressions(expression: str, expected: list[str]) -> None:
 def test_julia_includes() -> None:
     text = 'include("utils.jl")\n# include("old.jl")\nBase.include("src/model.jl")\ninclude(f)\n'
     assert list(included_paths(text)) == ["utils.jl", "src/model.jl"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('rmarkdown::render("analysis/run.R")', ["analysis/run.R"]),
+        ('here("R", "setup.R") %>%\n  quarto_render(execute_params = list(a = 1))', ["R/setup.R"]),
+        ('file.path("R", "setup.R") |> quarto::quarto_render()', ["R/setup.R"]),
+        ('quarto_render(input = here::here("utils.R"), quiet = TRUE)', ["utils.R"]),
+        ("render(path)\nx %>% quarto_render()", []),
+    ],
+)
+def test_documents_an_r_script_renders(text: str, expected: list[str]) -> None:
+    assert list(rendered_files(text, "", r_files())) == expected
+
+
+def test_quarto_includes() -> None:
+    text = "{{< include _a.qmd >}}\n{{<include 'b c.qmd'>}}\n{{< include \"sub/_d.qmd\" >}}\n"
+    assert included_documents(text) == ["_a.qmd", "sub/_d.qmd"]

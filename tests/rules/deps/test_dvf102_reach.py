@@ -72,6 +72,20 @@ CASES = {
             "reports/helpers.py": "imports reports/helpers.py (reports/report.qmd -> ",
         },
     ),
+    "r-renders-quarto-with-includes": Case(
+        "Rscript pipeline/report.R",
+        ["pipeline/report.R", "reports/report.qmd"],
+        {
+            "pipeline/report.R": 'here("reports", "report.qmd") %>% quarto::quarto_render()\n',
+            "reports/report.qmd": "{{< include _part.qmd >}}\n",
+            "reports/_part.qmd": '```{r}\nsource("_utils.R")\n```\n',
+            "reports/_utils.R": "",
+        },
+        {
+            "reports/_part.qmd": "includes reports/_part.qmd (pipeline/report.R -> ",
+            "reports/_utils.R": "sources reports/_utils.R (pipeline/report.R -> ",
+        },
+    ),
     "rmarkdown-render": Case(
         "Rscript -e \"rmarkdown::render('report.Rmd', output_dir = 'out')\"",
         ["report.Rmd"],
