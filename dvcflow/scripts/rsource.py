@@ -32,6 +32,9 @@ _PIPED = re.compile(
 )
 _STRING = re.compile(r"""^(?P<q>["'])(?P<value>(?:\\.|(?!(?P=q)).)*)(?P=q)$""", re.DOTALL)
 _TRUE = frozenset({"TRUE", "T"})
+_SPECIAL = re.compile(r"[\"'`()\[\]{},]")  # what `_call_args` acts on
+_MAX_CALL = 1000  # characters read for one call's arguments: longer is not a path we can use
+_MAX_LINES = 40  # lines a statement may continue over
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def rendered_files(text: str, cwd: str, files: RFiles) -> Iterator[str]:
     (`here("r.qmd") %>% quarto_render()`)."""
     code = strip_comments(text)
     for match in _RENDER_CALL.finditer(code):
-        piped = _PIPED.search(code, 0, match.start())
+        piped = _PIPED.search(code, max(0, match.start() - 500), match.start())
         if piped is not None:
             expr: str | None = piped["expr"]
         else:
@@ -128,14 +131,10 @@ def _call_args(code: str, start: int) -> list[str]:
     """The top-level arguments of the call whose `(` ends just before `start`."""
     args: list[str] = []
     depth, quote, begin = 0, "", start
-    i = start
-    while i < len(code):
-        char = code[i]
+    for special in _SPECIAL.finditer(code, start, min(len(code), start + _MAX_CALL)):
+        char, at = special.group(), special.start()
         if quote:
-            if char == "\\":
-                i += 2
-                continue
-            if char == quote:
+            if char == quote and not _escaped(code, at):
                 quote = ""
         elif char in "\"'`":
             quote = char
@@ -143,21 +142,30 @@ def _call_args(code: str, start: int) -> list[str]:
             depth += 1
         elif char in ")]}":
             if depth == 0:
-                args.append(code[begin:i].strip())
+                args.append(code[begin:at].strip())
                 return [a for a in args if a]
             depth -= 1
         elif char == "," and depth == 0:
-            args.append(code[begin:i].strip())
-            begin = i + 1
-        i += 1
+            args.append(code[begin:at].strip())
+            begin = at + 1
     return []  # unbalanced: not a call we can read
+
+
+def _escaped(code: str, at: int) -> bool:
+    """An odd number of backslashes before `at`."""
+    count = 0
+    while at > count and code[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def _statement(code: str, at: int) -> str:
     """The line holding `at`, with the lines its open brackets continue onto."""
     begin = code.rfind("\n", 0, at) + 1
     end = code.find("\n", at)
-    while end != -1 and _opened(code, begin, end) > 0:
+    for _ in range(_MAX_LINES):
+        if end == -1 or _opened(code, begin, end) <= 0:
+            break
         end = code.find("\n", end + 1)
     return code[begin : len(code) if end == -1 else end]
 

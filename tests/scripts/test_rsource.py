@@ -121,3 +121,10 @@ def test_documents_an_r_script_renders(text: str, expected: list[str]) -> None:
 def test_quarto_includes() -> None:
     text = "{{< include _a.qmd >}}\n{{<include 'b c.qmd'>}}\n{{< include \"sub/_d.qmd\" >}}\n"
     assert included_documents(text) == ["_a.qmd", "sub/_d.qmd"]
+
+
+def test_unbalanced_and_huge_sources_are_read_in_linear_time() -> None:
+    """Bad input never hangs: calls and statements are read over a bounded length."""
+    text = 'source("utils.R"\n' * 2_000 + "walk(list.files(\n" * 500 + "x %>% render(\n" * 500
+    assert sourced(text) == []
+    assert list(rendered_files(text, "", r_files())) == []
