@@ -135,7 +135,7 @@ class DependencyGraph:
         time: when all of it is covered, so is everything `dependencies()` would return.
         """
         roots = self._with_sys_path(invocation)
-        start = _Edge(invocation.script, "script", invocation.language, roots, invocation.cwd)
+        start = _Edge(invocation.script, "script", invocation.language, roots, _runs_in(invocation))
         edges = [
             *self._entry_edges(invocation, roots),
             *self._edges_of(start.path, start.language, roots, start.cwd),
@@ -279,7 +279,7 @@ class DependencyGraph:
         queue: deque[tuple[_Edge, tuple[str, ...], int]] = deque()
         for edge in self._entry_edges(invocation, roots):
             queue.append((edge, (start,), 0))
-        for edge in self._edges_of(start, invocation.language, roots, invocation.cwd):
+        for edge in self._edges_of(start, invocation.language, roots, _runs_in(invocation)):
             queue.append((edge, (start,), 0))
         prefetch, fetched, edges_of = self.prefetch, self._fetched, self._edges_of
         while queue:
@@ -398,23 +398,24 @@ class DependencyGraph:
         yield from self._python_edges(path, parse_cells(cells), roots, cwd)
 
     def _document_edges(self, path: str, roots: tuple[Root, ...], cwd: str) -> Iterator[_Edge]:
-        """Quarto and R Markdown run a document's chunks from the document's own folder."""
+        """A document's chunks run in `cwd` (the rendered document's folder: `_runs_in`); an
+        included file's chunks run where the document including it runs."""
         text = self._text(path)
         python, r_code = document_chunks(text)
-        folder = posixpath.dirname(path)
         for include in included_documents(text):
-            found = self._first_file(include, (folder,))
+            found = self._first_file(include, (posixpath.dirname(path),))
             if found is not None:
                 yield _Edge(found, "import", "document", roots, cwd)
-        yield from self._python_edges(path, parse_cells(python), roots, folder)
-        yield from self._r_edges(path, "\n".join(r_code), folder)
+        yield from self._python_edges(path, parse_cells(python), roots, cwd)
+        yield from self._r_edges(path, "\n".join(r_code), cwd)
 
     def _r_edges(self, path: str, text: str, cwd: str) -> Iterator[_Edge]:
         for sourced in sourced_files(text, cwd, self._r_files):
             yield _Edge(sourced.path, "import", "r", (), sourced.cwd)
         for document in rendered_files(text, cwd, self._r_files):
             invocation = Invocation("render", document, cwd, "document")
-            yield _Edge(document, "script", "document", self.roots_for(invocation), cwd)
+            roots = self.roots_for(invocation)
+            yield _Edge(document, "script", "document", roots, _runs_in(invocation))
 
     def _julia_edges(self, path: str, cwd: str) -> Iterator[_Edge]:
         found = self._first_file  # (relative to the including file's folder)
@@ -433,7 +434,7 @@ class DependencyGraph:
                 self._with_sys_path(invocation)
                 if invocation.language == "python"
                 else self.roots_for(invocation),
-                invocation.cwd,
+                _runs_in(invocation),
             )
 
     # -- files -----------------------------------------------------------------------------
@@ -461,3 +462,11 @@ class DependencyGraph:
             if candidate and not candidate.startswith("../") and self.is_file(candidate):
                 return candidate
         return None
+
+
+def _runs_in(invocation: Invocation) -> str:
+    """The folder a file's code runs in: Quarto and R Markdown render a document from its own
+    folder; everything else runs in the command's folder."""
+    if invocation.language == "document":
+        return posixpath.dirname(invocation.script)
+    return invocation.cwd

@@ -337,3 +337,25 @@ def test_imports_inside_blocks_are_found_without_any_call_to_read() -> None:
         }
     )
     assert sorted(paths(files.deps("python main.py"))) == [f"{n}.py" for n in "abcde"]
+
+
+def test_included_chunks_run_in_the_folder_of_the_rendered_document() -> None:
+    """Quarto renders from the document's folder; an include is text pasted into it."""
+    files = Files(
+        {
+            "run.sh": "cd reports && quarto render main.qmd\n",
+            "reports/main.qmd": "{{< include parts/_a.qmd >}}\n",
+            "reports/parts/_a.qmd": (
+                '```{r}\nsource("setup.R")\n```\n```{python}\nimport tools\n```\n'
+            ),
+            "reports/setup.R": "",
+            "reports/parts/setup.R": "",  # not where R looks
+            "reports/tools.py": "",
+        }
+    )
+    assert paths(files.deps("bash run.sh")) == [
+        "reports/main.qmd",
+        "reports/parts/_a.qmd",
+        "reports/tools.py",
+        "reports/setup.R",
+    ]
