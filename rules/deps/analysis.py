@@ -58,7 +58,7 @@ class DepsAnalysis:
         self._files: dict[int, StageFiles] = {}
         self._reachable: dict[int, frozenset[str]] = {}
         self._invocations: dict[int, list[Invocation]] = {}
-        self._listed: dict[tuple[str, int], list[Invocation]] = {}
+        self._listed: dict[int, list[Invocation]] = {}
         self.fixes: dict[Diagnostic, DepInsertion] = {}
         self.params_data: dict[str, Any] = {}  # params file -> data or its ParamsError
 
@@ -114,7 +114,7 @@ class DepsAnalysis:
     def listed_modules(self, stage: Stage) -> list[Invocation]:
         """The Python files the stage lists in deps, read for what they import: with the
         search path of the Python scripts the cmd runs (their folders, PYTHONPATH)."""
-        key = ("listed", id(stage))
+        key = id(stage)
         if key not in self._listed:
             modules = [
                 dep.repo_path
