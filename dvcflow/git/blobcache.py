@@ -30,7 +30,7 @@ def _format() -> str:
     """Entries from another dvcflow or Python, or from an edited checkout of the modules that
     compute them, are not reused."""
     from dvcflow.dvc import hashing
-    from dvcflow.scripts import imports
+    from dvcflow.scripts import python as imports
 
     stamps = []
     for module in (imports, hashing):

@@ -1,7 +1,7 @@
 """What each stage runs, imports and reads, for the DVF1 rules (DVF101-DVF104), once per run.
 
 The analysis reads the staged view (what the commit records): each stage's `cmd` through
-dvcflow.scripts.commands, what those scripts import through dvcflow.scripts.imports, and what the
+dvcflow.scripts.scanner, what those scripts import through dvcflow.scripts.graph, and what the
 repository produces (stage outputs of every dvc.yaml, outputs recorded in every dvc.lock,
 `.dvc`-tracked paths). Findings are reported once per stage *definition*: the instances of a
 `foreach` or `matrix` stage that share a finding are named in one message. Fixes insert the missing
@@ -11,28 +11,28 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from dvcflow.context import Context
-from dvcflow.diagnostics import Diagnostic, RuleId
+from dvcflow.diagnostics import Diagnostic
 from dvcflow.dvc.dvcfiles import load_dvc_files
 from dvcflow.dvc.pipeline import Pipeline, Stage
 from dvcflow.dvc.yamledit import add_deps, deps_keypath, editable, scalar
 from dvcflow.errors import DvcflowError
 from dvcflow.git.blobcache import blob_cache, staged_blob
 from dvcflow.git.snapshot import is_within, normalize
-from dvcflow.scripts.commands import CommandScanner, Invocation
-from dvcflow.scripts.imports import Dependency, DependencyGraph, StoredParses
+from dvcflow.scripts.graph import Dependency, DependencyGraph
+from dvcflow.scripts.invocation import LISTED, Invocation
+from dvcflow.scripts.python import StoredParses
+from dvcflow.scripts.scanner import CommandScanner
 
 if TYPE_CHECKING:
     from dvcflow.fixing import Edit
 
 MAX_NAMED_INSTANCES = 5
-FIX_HINT = " (or run `dvcflow-check --fix`)"
 
 
 @dataclass
@@ -47,14 +47,6 @@ class StageFiles:
         return [d.path for d in (*self.scripts, *self.imports)]
 
 
-@dataclass(frozen=True)
-class _Fixable:
-    pipeline: str
-    definition: str
-    dep: str  # the path as it should be written under deps (relative to the wdir)
-    keypath: str  # stages.<name>.deps (or .do.deps)
-
-
 class DepsAnalysis:
     """Per-run cache: dependency graphs per DVC project, stage files, scope, fixes."""
 
@@ -66,7 +58,8 @@ class DepsAnalysis:
         self._files: dict[int, StageFiles] = {}
         self._reachable: dict[int, frozenset[str]] = {}
         self._invocations: dict[int, list[Invocation]] = {}
-        self.fixes: dict[Diagnostic, _Fixable] = {}
+        self._listed: dict[int, list[Invocation]] = {}
+        self.fixes: dict[Diagnostic, DepInsertion] = {}
         self.params_data: dict[str, Any] = {}  # params file -> data or its ParamsError
 
     @cached_property
@@ -95,6 +88,7 @@ class DepsAnalysis:
                 self._parsed,
                 prefetch=snapshot.prefetch,
                 stored=self._stored,
+                files_under=snapshot.files_under,
             )
         return self._graphs[project_root]
 
@@ -117,6 +111,31 @@ class DepsAnalysis:
             self._invocations[id(stage)] = scanner.scan_cmd(stage.cmd, stage.wdir)
         return self._invocations[id(stage)]
 
+    def listed_modules(self, stage: Stage) -> list[Invocation]:
+        """The Python files the stage lists in deps, read for what they import: with the
+        search path of the Python scripts the cmd runs (their folders, PYTHONPATH)."""
+        key = id(stage)
+        if key not in self._listed:
+            modules = [
+                dep.repo_path
+                for dep in stage.deps
+                if dep.repo_path.endswith(".py") and self.snapshot.is_file(dep.repo_path)
+            ]
+            folders: list[str] = []
+            for invocation in self.invocations(stage):
+                if invocation.language == "python":
+                    if invocation.module is not None:
+                        folders.extend(filter(None, (invocation.cwd, invocation.module_root)))
+                    else:
+                        folders.append(posixpath.dirname(invocation.script))
+                    folders.extend(invocation.pythonpath)
+            path = tuple(dict.fromkeys(folders))
+            self._listed[key] = [
+                Invocation(LISTED, module, stage.wdir, "python", pythonpath=path)
+                for module in modules
+            ]
+        return self._listed[key]
+
     def files(self, stage: Stage) -> StageFiles:
         """Scripts the stage's cmd runs and everything they import (transitively)."""
         key = id(stage)
@@ -124,12 +143,15 @@ class DepsAnalysis:
             graph = self.graph(stage.pipeline.project.root)
             found = StageFiles()
             seen: set[str] = set()
+            listed = self.listed_modules(stage)
+            seen.update(i.script for i in listed)
             for invocation in self.invocations(stage):
                 if invocation.script not in seen:
                     seen.add(invocation.script)
                     found.scripts.append(
                         Dependency(invocation.script, (invocation.script,), "script", True)
                     )
+            for invocation in (*self.invocations(stage), *listed):
                 for dep in graph.dependencies(invocation):
                     if dep.path not in seen:
                         seen.add(dep.path)
@@ -143,7 +165,7 @@ class DepsAnalysis:
         if key not in self._reachable:
             graph = self.graph(stage.pipeline.project.root)
             found: set[str] = set()
-            for invocation in self.invocations(stage):
+            for invocation in (*self.invocations(stage), *self.listed_modules(stage)):
                 found.update(graph.reachable(invocation))
             self._reachable[key] = frozenset(found)
         return self._reachable[key]
@@ -227,44 +249,67 @@ class DepsAnalysis:
             shown += f" and {len(names) - MAX_NAMED_INSTANCES} more"
         return f"'{first.definition}' ({shown})"
 
-    def deps_fix(
-        self, rule: RuleId, group: list[Stage], path: str, message: str, target: str
-    ) -> Diagnostic:
-        """A missing-dep finding at the stage's line, its fix the exact line to add."""
+    def insertion(self, group: list[Stage], path: str) -> DepInsertion:
+        """Where and how a missing `path` goes under the group's deps (one line to add)."""
         first = group[0]
         pipeline = first.pipeline
         tree = pipeline.document.tree if pipeline.document is not None else None
         texts = {scalar(posixpath.relpath(path, s.wdir or ".")) for s in group}
-        line = f"- {sorted(texts)[0]}"
         keypath = deps_keypath(tree, first.definition) if tree is not None else "deps"
-        can_fix = tree is not None and len(texts) == 1 and editable(tree, first.definition)
-        fix = f"add `{line}` under {keypath}" + (FIX_HINT if can_fix else "")
-        diagnostic = rule.at(
-            pipeline.path,
-            first.line,
-            first.column,
-            message,
-            fix=fix,
-            stage=definition_address(first),
-            target=target,
+        return DepInsertion(
+            pipeline=pipeline.path,
+            definition=first.definition,
+            dep=posixpath.relpath(path, first.wdir or "."),
+            keypath=keypath,
+            line=f"- {sorted(texts)[0]}",
+            fixable=tree is not None and len(texts) == 1 and editable(tree, first.definition),
         )
-        if can_fix:
-            dep = posixpath.relpath(path, first.wdir or ".")
-            self.fixes[diagnostic] = _Fixable(pipeline.path, first.definition, dep, keypath)
-        return diagnostic
+
+    def unlisted(self, wanted: Callable[[Dependency], bool]) -> Iterator[Unlisted]:
+        """Files the stages in scope need (and `wanted` selects) that their deps do not cover,
+        one fact per stage definition and file, with every instance that needs it."""
+        for group in self.groups:
+            if not any(self.in_scope(stage) for stage in group):
+                continue
+            missing: dict[str, list[tuple[Stage, Dependency]]] = {}
+            for stage in group:
+                if self.all_covered(stage):
+                    continue
+                files = self.files(stage)
+                for dep in (*files.scripts, *files.imports):
+                    if wanted(dep) and not self.covered(stage, dep.path):
+                        missing.setdefault(dep.path, []).append((stage, dep))
+            for path, hits in missing.items():
+                label = self.stage_label(group, (stage for stage, _ in hits))
+                yield Unlisted(group, path, hits[0][1], label, self.insertion(group, path))
 
 
-_ANALYSES: weakref.WeakKeyDictionary[Context, DepsAnalysis] = weakref.WeakKeyDictionary()
-_PENDING: weakref.WeakKeyDictionary[Context, dict[str, str]] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class DepInsertion:
+    """A path to add under one stage definition's deps: the line shown and where it goes."""
+
+    pipeline: str  # the dvc.yaml
+    definition: str  # the key under `stages:`
+    dep: str  # the path as it should be written under deps (relative to the wdir)
+    keypath: str  # stages.<name>.deps (or .do.deps)
+    line: str  # `- path`, as a user would type it
+    fixable: bool  # `--fix` can insert it (deps not built by `${...}`, one text for all)
+
+
+@dataclass(frozen=True)
+class Unlisted:
+    """A file a stage definition needs that its deps do not list."""
+
+    group: list[Stage]  # the instances of the definition
+    path: str  # repo-relative
+    dependency: Dependency  # how the first instance reaches it (the chain)
+    label: str  # `'train'` or `'train' (train@us, train@eu)`
+    insertion: DepInsertion
 
 
 def analysis(ctx: Context) -> DepsAnalysis:
     """The run's shared analysis (DVF101-DVF104 read the same scripts and imports)."""
-    found = _ANALYSES.get(ctx)
-    if found is None:
-        found = DepsAnalysis(ctx)
-        _ANALYSES[ctx] = found
-    return found
+    return ctx.memo(DepsAnalysis, lambda: DepsAnalysis(ctx))
 
 
 def definition_address(stage: Stage) -> str:
@@ -273,40 +318,14 @@ def definition_address(stage: Stage) -> str:
     return stage.definition if rel == "dvc.yaml" else f"{rel}:{stage.definition}"
 
 
-def missing_deps(
-    ctx: Context, rule: RuleId, kind: str, direct_only: bool = False
-) -> Iterator[Diagnostic]:
-    """DVF101 (`kind="script"`) and DVF102 (`kind="import"`): needed files not in deps."""
-    an = analysis(ctx)
-    for group in an.groups:
-        if not any(an.in_scope(stage) for stage in group):
-            continue
-        missing: dict[str, list[tuple[Stage, Dependency]]] = {}
-        for stage in group:
-            if an.all_covered(stage):
-                continue
-            files = an.files(stage)
-            for dep in files.scripts if kind == "script" else files.imports:
-                if direct_only and not dep.direct:
-                    continue
-                if not an.covered(stage, dep.path):
-                    missing.setdefault(dep.path, []).append((stage, dep))
-        for path, hits in missing.items():
-            label = an.stage_label(group, (stage for stage, _ in hits))
-            message = _missing_message(label, hits[0][1], kind)
-            yield an.deps_fix(rule, group, path, message, path)
+def remember_insertion(ctx: Context, diagnostic: Diagnostic, insertion: DepInsertion) -> None:
+    """Keep what `insert_deps` needs to fix `diagnostic` (a rule's own finding)."""
+    if insertion.fixable:
+        analysis(ctx).fixes[diagnostic] = insertion
 
 
-def _missing_message(label: str, dep: Dependency, kind: str) -> str:
-    if kind == "script":
-        via = f" (via {' -> '.join(dep.chain[:-1])})" if len(dep.chain) > 1 else ""
-        return f"stage {label} runs {dep.path}{via} but does not list it in deps"
-    verb = "sources" if dep.path.lower().endswith(".r") else "imports"
-    return f"stage {label} {verb} {dep.path} ({dep.via}) but does not list it in deps"
-
-
-def fix_missing_deps(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
-    """Insert the deps DVF101/DVF102 found missing into the work tree's dvc.yaml files.
+def insert_deps(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
+    """Insert the deps remembered for `diagnostics` into the work tree's dvc.yaml files.
 
     Calls with one context build on each other's pending text, so the result is right
     whether the engine applies each rule's edits before the next rule runs (a fresh context
@@ -321,7 +340,7 @@ def fix_missing_deps(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Ed
         if fixable is not None:
             per_stage = wanted.setdefault(fixable.pipeline, {})
             per_stage.setdefault((fixable.definition, fixable.keypath), []).append(fixable.dep)
-    pending = _PENDING.setdefault(ctx, {})
+    pending: dict[str, str] = ctx.memo(insert_deps, dict)
     for path, per_stage in wanted.items():
         text = _current_text(ctx, pending, path)
         if text is None:

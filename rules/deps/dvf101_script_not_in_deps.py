@@ -46,7 +46,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dvcflow.rules.deps.analysis import fix_missing_deps, missing_deps
+from dvcflow.rules.deps.analysis import Unlisted, analysis, insert_deps
+from dvcflow.rules.deps.findings import missing_dep_finding
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -62,8 +63,16 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    yield from missing_deps(ctx, RULE, "script")
+    for unlisted in analysis(ctx).unlisted(lambda dep: dep.kind == "script"):
+        yield finding(ctx, unlisted)
+
+
+def finding(ctx: Context, unlisted: Unlisted) -> Diagnostic:
+    chain = unlisted.dependency.chain
+    via = f" (via {' -> '.join(chain[:-1])})" if len(chain) > 1 else ""
+    message = f"stage {unlisted.label} runs {unlisted.path}{via} but does not list it in deps"
+    return missing_dep_finding(ctx, RULE, unlisted, message)
 
 
 def fix(ctx: Context, diagnostics: list[Diagnostic]) -> Iterator[Edit]:
-    yield from fix_missing_deps(ctx, diagnostics)
+    yield from insert_deps(ctx, diagnostics)

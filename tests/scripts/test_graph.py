@@ -1,4 +1,4 @@
-"""dvcflow.scripts.imports: what scripts import, source and run, read statically."""
+"""dvcflow.scripts.graph: what scripts import, source and run, read statically."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 import posixpath
 from collections import Counter
 
-from dvcflow.scripts.commands import scan_cmd
-from dvcflow.scripts.imports import Dependency, DependencyGraph, document_chunks, notebook_code
+from dvcflow.scripts.graph import Dependency, DependencyGraph
+from dvcflow.scripts.notebooks import document_chunks, notebook_code
+from dvcflow.scripts.scanner import scan_cmd
 
 
 class Files:
@@ -281,7 +282,7 @@ def test_shell_scripts_are_followed() -> None:
     deps = files.deps("bash scripts/train.sh")
     assert [(d.path, d.kind) for d in deps] == [
         ("src/app/train.py", "script"),
-        ("scripts/env.sh", "script"),
+        ("scripts/env.sh", "import"),  # sourced: read into the shell like an import
         ("src/app/model.py", "import"),
     ]
     assert deps[2].via == "scripts/train.sh -> src/app/train.py -> src/app/model.py"
@@ -336,3 +337,25 @@ def test_imports_inside_blocks_are_found_without_any_call_to_read() -> None:
         }
     )
     assert sorted(paths(files.deps("python main.py"))) == [f"{n}.py" for n in "abcde"]
+
+
+def test_included_chunks_run_in_the_folder_of_the_rendered_document() -> None:
+    """Quarto renders from the document's folder; an include is text pasted into it."""
+    files = Files(
+        {
+            "run.sh": "cd reports && quarto render main.qmd\n",
+            "reports/main.qmd": "{{< include parts/_a.qmd >}}\n",
+            "reports/parts/_a.qmd": (
+                '```{r}\nsource("setup.R")\n```\n```{python}\nimport tools\n```\n'
+            ),
+            "reports/setup.R": "",
+            "reports/parts/setup.R": "",  # not where R looks
+            "reports/tools.py": "",
+        }
+    )
+    assert paths(files.deps("bash run.sh")) == [
+        "reports/main.qmd",
+        "reports/parts/_a.qmd",
+        "reports/tools.py",
+        "reports/setup.R",
+    ]

@@ -1,10 +1,11 @@
-"""dvcflow.scripts.commands: which local files a stage's `cmd` runs (pure; in-memory files)."""
+"""dvcflow.scripts.scanner: which local files a stage's `cmd` runs (pure; in-memory files)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dvcflow.scripts.commands import CommandScanner, Invocation, command_lines, scan_cmd
+from dvcflow.scripts.invocation import Invocation
+from dvcflow.scripts.scanner import CommandScanner, command_lines, scan_cmd
 
 FILES = frozenset(
     {
@@ -61,7 +62,11 @@ def one(cmd: str, wdir: str = "") -> Invocation:
         ("python -c 'import pkg' data/raw.csv", []),
         ("Rscript analysis.R data/raw.csv", ["analysis.R"]),
         ("Rscript --vanilla --default-packages=stats analysis.R", ["analysis.R"]),
-        ("Rscript -e 'source(\"analysis.R\")'", []),
+        ("Rscript -e 'source(\"analysis.R\")'", ["analysis.R"]),
+        ("Rscript -e \"rmarkdown::render('report.qmd')\"", ["report.qmd"]),
+        ("Rscript -e 'library(x)' -e 'quarto::quarto_render(\"report.qmd\")'", ["report.qmd"]),
+        ('R -e \'rmarkdown::render(input = "report.qmd", output_dir = "out")\'', ["report.qmd"]),
+        ("Rscript -e 'print(1)'", []),
         ("R -f analysis.R", ["analysis.R"]),
         ("R --no-save --file=analysis.R", ["analysis.R"]),
         ("R CMD BATCH analysis.R out.Rout", ["analysis.R"]),
