@@ -37,9 +37,9 @@ Right:
 
     dvc[s3]==3.67.1
 
-Fix: write the line the finding shows, then `git add` the file (the help line says which:
-pre-commit leaves unstaged edits out of the commit). `dvcflow-check --fix` rewrites a range into an exact pin
-(the installed version when every declared range allows it) in requirements files and
+Fix: write the line the finding shows, then `git add` the file (the help line says which: pre-
+commit leaves unstaged edits out of the commit). `dvcflow-check --fix` rewrites a range into an
+exact pin (the installed version when every declared range allows it) in requirements files and
 PEP 621/735 arrays, or appends the pin to the main requirements file or
 `[project].dependencies`; in other formats it prints the line to write.
 
