@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import click
-from dvcflow.rules import Rule, by_code
 
 from dvcflow import __version__
 from dvcflow.cli import run_command
@@ -19,6 +18,7 @@ from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patter
 from dvcflow.errors import DvcflowError
 from dvcflow.fixing import Edit
 from dvcflow.reporters import FORMATS, printable, report
+from dvcflow.rules import Rule, by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

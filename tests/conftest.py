@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from dvcflow.hooks.check import run as run_check
 
 BIN = Path(sys.executable).parent

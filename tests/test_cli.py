@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from dvcflow.rules import RULES
 
 from dvcflow import __version__
 from dvcflow.errors import DvcflowError
+from dvcflow.rules import RULES
 
 from .conftest import Repo
 
@@ -117,9 +117,8 @@ def test_unknown_code_is_a_usage_error(bad: Repo) -> None:
 def test_codes_and_prefixes_come_from_the_registry() -> None:
     """Every family the registry finds is a valid prefix (a new family needs no engine edit);
     anything naming no rule is refused."""
-    from dvcflow.rules import CODES, prefixes
-
     from dvcflow.engine import validate_patterns
+    from dvcflow.rules import CODES, prefixes
 
     validate_patterns([*prefixes(), *CODES, "all", "DVF", "dvf10"], "--select")
     for wrong in ("DVF9", "DVF1011", "X"):

@@ -6,9 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from dvcflow.rules import RULES
-
 from dvcflow.docs import END, START, rules_table
+from dvcflow.rules import RULES
 
 from .conftest import BIN
 
