@@ -11,7 +11,6 @@ import json
 import textwrap
 
 import pytest
-from dvcflow.rules.pin.scope import conflicts, rewrite_requirement, status
 
 from dvcflow.requirements.discover import Declarations, collect, file_kind
 from dvcflow.requirements.formats import (
@@ -32,6 +31,7 @@ from dvcflow.requirements.model import (
 )
 from dvcflow.requirements.pipfile import logical_lines, parse_lines
 from dvcflow.requirements.tomltext import append_array_string, replace_array_string
+from dvcflow.rules.pin.scope import conflicts, rewrite_requirement, status
 
 from .conftest import Repo
 

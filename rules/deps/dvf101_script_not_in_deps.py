@@ -46,10 +46,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dvcflow.rules.deps.analysis import fix_missing_deps, missing_deps
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+from dvcflow.rules.deps.analysis import fix_missing_deps, missing_deps
 
 if TYPE_CHECKING:
     from dvcflow.fixing import Edit

@@ -22,11 +22,10 @@ from dvcflow.git.snapshot import Snapshot, View, is_within
 from dvcflow.requirements.discover import Declarations, collect, file_kind, is_dependency_file
 
 if TYPE_CHECKING:
-    from dvcflow.rules.pin.findings import Finding
-
     from dvcflow.context import Context
     from dvcflow.diagnostics import Diagnostic
     from dvcflow.requirements.model import Constraint, Declaration
+    from dvcflow.rules.pin.findings import Finding
 
 _CACHE: WeakKeyDictionary[Snapshot, Declarations] = WeakKeyDictionary()
 _SCOPE: WeakKeyDictionary[Context, bool] = WeakKeyDictionary()
