@@ -142,20 +142,26 @@ def _check(
         rules = _rules(ctx, select, ignore)
         _refuse_unmerged(ctx)
         if fix:
-            fixed = _fix(all_files, rules)
-            for edit in fixed:
-                click.echo(f"dvcflow: fixed {printable(f'{edit.path}: {edit.summary}')}", err=True)
-            if fixed:
-                click.echo(
-                    "dvcflow: the fixes are in the work tree; `git add` them so the commit "
-                    "includes them",
-                    err=True,
-                )
+            _report_fixes(_fix(all_files, rules))
         diagnostics = _run(ctx, rules)
     finally:
         ctx.close()
     report(diagnostics, output_format, sys.stdout)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _report_fixes(edits: list[Edit]) -> None:
+    """What --fix wrote (and what it refused to write, with why) on stderr."""
+    for edit in edits:
+        where = f"{edit.path}: {edit.refused or edit.summary}"
+        click.echo(
+            f"dvcflow: {'not fixed' if edit.refused else 'fixed'} {printable(where)}", err=True
+        )
+    if any(edit.refused is None for edit in edits):
+        click.echo(
+            "dvcflow: the fixes are in the work tree; `git add` them so the commit includes them",
+            err=True,
+        )
 
 
 def _refuse_unmerged(ctx: Context) -> None:
