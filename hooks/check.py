@@ -144,10 +144,26 @@ def _check(
         if fix:
             _report_fixes(_fix(all_files, rules))
         diagnostics = _run(ctx, rules)
+        empty = None if diagnostics or output_format != "text" else _nothing_to_check(ctx)
     finally:
         ctx.close()
+    if empty is not None:
+        click.echo(f"Nothing to check: {empty}.")
+        return EXIT_CLEAN
     report(diagnostics, output_format, sys.stdout)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _nothing_to_check(ctx: Context) -> str | None:
+    """Why there was nothing to check (no DVC project, dvc.yaml or .dvc file in the commit or
+    the work tree), so that a clean run never claims checks that did not happen."""
+    from dvcflow.dvc.dvcfiles import is_dvc_file
+
+    for view in ("staged", "workspace"):
+        snapshot = ctx.snapshot(view)
+        if ctx.projects(view).projects or any(is_dvc_file(p) for p in snapshot.files()):
+            return None
+    return "this repository has no DVC project (.dvc/config), no dvc.yaml and no .dvc file"
 
 
 def _report_fixes(edits: list[Edit]) -> None:

@@ -168,6 +168,8 @@ def build_report(ctx: Context, *, engine: Literal["auto", "fast", "dvc"] = "auto
     roots = tuple(p.root for p in project_map.projects)
     ignored = [str(s) for s in ctx.config.option("stale", "ignore-stages")]
     for project in project_map.projects:
+        if not project.initialized:  # no `.dvc/` in the work tree: DVC cannot run there
+            continue
         mine = [p for p in pipelines if p.project.root == project.root]
         files = [f for f in dvc_files if project_map.owner(f) is project]
         raw = _project_raw(ctx, report, project, mine, files, roots, engine)
