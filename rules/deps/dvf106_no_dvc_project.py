@@ -9,7 +9,7 @@ Reported once per run, on the first dvc.yaml, when the commit has dvc.yaml files
 `.dvc/config` anywhere; every dvc.yaml is still linted as if the project were at the root of
 the repository (the DVF1 and DVF3 rules run as usual; staleness, DVF2, needs DVC and is
 checked only where the work tree has a project). In pre-commit mode it is reported when the
-commit touches a dvc.yaml or dvc.lock; `--all` always reports it.
+commit touches a dvc.yaml or dvc.lock, or removes `.dvc/config`; `--all` always reports it.
 
 Wrong: `git ls-files` lists dvc.yaml, dvc.lock and params.yaml, but nothing under `.dvc/`.
 
@@ -41,7 +41,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     if not projects or all(project.initialized for project in projects):
         return
     pipelines = sorted(ctx.pipelines("staged"), key=lambda p: (p.path.count("/"), p.path))
-    touched = ctx.all_files or any(
+    touched = ctx.touches(*DVC_INIT_FILES) or any(
         ctx.touches(p.path, posixpath.join(posixpath.dirname(p.path), "dvc.lock"))
         for p in pipelines
     )

@@ -95,6 +95,14 @@ def test_pre_commit_mode_reports_it_when_the_commit_touches_a_pipeline(repo: Rep
     assert repo.check("--select", "DVF106") == (0, "All checks passed.\n")
 
 
+def test_a_commit_removing_the_project_is_reported(dvc_repo: Repo) -> None:
+    _without_dvc(dvc_repo)
+    dvc_repo.commit("pipeline")
+    dvc_repo.git("rm", "-rq", "--cached", ".dvc", ".dvcignore")
+    code, out = dvc_repo.check("--select", "DVF106")
+    assert code == 1 and "help: commit the project DVC set up: `git add -f .dvc/config" in out
+
+
 def test_a_committed_project_is_clean(dvc_repo: Repo) -> None:
     _without_dvc(dvc_repo)
     assert dvc_repo.check("--all", "--select", "DVF106") == (0, "All checks passed.\n")
