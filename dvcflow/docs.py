@@ -9,15 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from dvcflow.rules import RULES, Rule
+from dvcflow.rules import RULES, Rule, family
 
 START, END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
-HOOK_IDS = {
-    "DVF1": "dvcflow-deps",
-    "DVF2": "dvcflow-stale",
-    "DVF3": "dvcflow-lock",
-    "DVF4": "dvcflow-pin",
-}
 
 
 def summary(rule: Rule) -> str:
@@ -33,7 +27,7 @@ def rules_table() -> str:
     ]
     for rule in RULES:
         default = "on" if rule.DEFAULT_ENABLED else "off"
-        hook = HOOK_IDS.get(rule.CODE[:4], "dvcflow-check")
+        hook = f"dvcflow-{family(rule.CODE)}"  # one hook id per family folder
         rows.append(
             f"| {rule.CODE} | {rule.NAME} | `{hook}` | {rule.SEVERITY} | {default} | "
             f"{summary(rule)} |"

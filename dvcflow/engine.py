@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from weakref import WeakKeyDictionary
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
@@ -20,13 +19,13 @@ def _matches(code: str, patterns: Iterable[str]) -> bool:
 
 
 def validate_patterns(patterns: Iterable[str], option: str) -> None:
-    """Every code or prefix must name at least one rule (`DVF1`, `DVF105`, `ALL`)."""
-    codes = [*CODES, *(f"DVF{n}" for n in range(1, 5))]
+    """Every code or prefix must name at least one rule (`DVF1`, `DVF105`, `ALL`): the codes
+    come from the rule registry, so a new family is known as soon as its rules exist."""
     for pattern in patterns:
         wanted = pattern.strip().upper()
         if wanted in ("ALL", "DVF"):
             continue
-        if not any(code.startswith(wanted) or wanted.startswith(code) for code in codes):
+        if not any(code.startswith(wanted) for code in CODES):
             raise DvcflowError(f"{option}: unknown rule code or prefix '{pattern}'")
 
 
@@ -66,19 +65,10 @@ def _suppressed(ctx: Context, diagnostic: Diagnostic) -> bool:
     return False
 
 
-# Per run (per context, dropped with it): path -> {line: the codes its `# dvcflow: ignore[...]`
-# comment names, None for every code}. Only commented lines are kept, and each file is read
-# and split once, not once per finding.
-_SUPPRESSIONS: WeakKeyDictionary[Context, dict[str, dict[int, list[str] | None]]] = (
-    WeakKeyDictionary()
-)
-
-
 def _suppressions(ctx: Context, path: str) -> dict[int, list[str] | None]:
-    cache = _SUPPRESSIONS.setdefault(ctx, {})
-    if path not in cache:
-        cache[path] = _scan_suppressions(_file_text(ctx, path))
-    return cache[path]
+    """{line: the codes its `# dvcflow: ignore[...]` comment names, None for every code}; each
+    file is read and split once per run (on the context), not once per finding."""
+    return ctx.memo((_suppressions, path), lambda: _scan_suppressions(_file_text(ctx, path)))
 
 
 def _scan_suppressions(text: str) -> dict[int, list[str] | None]:

@@ -1,14 +1,17 @@
 """Writing files: the edits a rule's `fix()` proposes, and one atomic write for every file.
 
 Every file dvcflow writes (a `--fix` edit, the blob cache, the MLflow tag queue) goes through
-`atomic_write`, so an interrupted run never leaves a half-written file.
+`atomic_write`, so an interrupted run never leaves a half-written file. An edit of a symlink
+writes the file it points to when that lies inside the repository (the link stays a link);
+any other edit of something that is not a regular file is refused with the reason.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -19,14 +22,45 @@ class Edit:
     path: str  # repo-relative
     content: str
     summary: str
+    refused: str | None = None  # why it was not written (set by apply_edits)
 
 
 def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:
-    applied: list[Edit] = []
+    """Write each edit; the result says which were refused (`refused`) and why."""
+    done: list[Edit] = []
     for edit in edits:
-        atomic_write(root / edit.path, edit.content.encode("utf-8"))
-        applied.append(edit)
-    return applied
+        target = edit_target(root, edit.path)
+        if isinstance(target, str):
+            done.append(replace(edit, refused=target))
+            continue
+        atomic_write(target, edit.content.encode("utf-8"))
+        written = target.relative_to(root.resolve()).as_posix()
+        if written != edit.path:  # through a symlink: name the file to `git add`
+            edit = replace(edit, path=written, summary=f"{edit.summary} (via {edit.path})")
+        done.append(edit)
+    return done
+
+
+def edit_target(root: Path, rel: str) -> Path | str:
+    """The file to write for an edit of `rel`: itself, or the file its symlink leads to inside
+    the repository; else the reason it is not written."""
+    full = root.resolve() / rel
+    if not full.is_symlink():
+        if full.exists() and not full.is_file():
+            return "is not a regular file"
+        return full
+    real = Path(os.path.realpath(full))
+    top = Path(os.path.realpath(root))
+    if top not in real.parents:
+        target = os.readlink(full)
+        return f"is a symlink to {target}, outside the repository: edit that file yourself"
+    try:
+        mode = real.stat().st_mode
+    except OSError:
+        return f"is a symlink to {os.readlink(full)}, which leads nowhere (dangling or a loop)"
+    if not stat.S_ISREG(mode):
+        return f"is a symlink to {os.readlink(full)}, not a regular file"
+    return real
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import click
-from dvcflow.rules import Rule, by_code
 
 from dvcflow import __version__
 from dvcflow.cli import run_command
@@ -19,6 +18,7 @@ from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patter
 from dvcflow.errors import DvcflowError
 from dvcflow.fixing import Edit
 from dvcflow.reporters import FORMATS, printable, report
+from dvcflow.rules import Rule, by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -142,20 +142,42 @@ def _check(
         rules = _rules(ctx, select, ignore)
         _refuse_unmerged(ctx)
         if fix:
-            fixed = _fix(all_files, rules)
-            for edit in fixed:
-                click.echo(f"dvcflow: fixed {printable(f'{edit.path}: {edit.summary}')}", err=True)
-            if fixed:
-                click.echo(
-                    "dvcflow: the fixes are in the work tree; `git add` them so the commit "
-                    "includes them",
-                    err=True,
-                )
+            _report_fixes(_fix(all_files, rules))
         diagnostics = _run(ctx, rules)
+        empty = None if diagnostics or output_format != "text" else _nothing_to_check(ctx)
     finally:
         ctx.close()
+    if empty is not None:
+        click.echo(f"Nothing to check: {empty}.")
+        return EXIT_CLEAN
     report(diagnostics, output_format, sys.stdout)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _nothing_to_check(ctx: Context) -> str | None:
+    """Why there was nothing to check (no DVC project, dvc.yaml or .dvc file in the commit or
+    the work tree), so that a clean run never claims checks that did not happen."""
+    from dvcflow.dvc.dvcfiles import is_dvc_file
+
+    for view in ("staged", "workspace"):
+        snapshot = ctx.snapshot(view)
+        if ctx.projects(view).projects or any(is_dvc_file(p) for p in snapshot.files()):
+            return None
+    return "this repository has no DVC project (.dvc/config), no dvc.yaml and no .dvc file"
+
+
+def _report_fixes(edits: list[Edit]) -> None:
+    """What --fix wrote (and what it refused to write, with why) on stderr."""
+    for edit in edits:
+        where = f"{edit.path}: {edit.refused or edit.summary}"
+        click.echo(
+            f"dvcflow: {'not fixed' if edit.refused else 'fixed'} {printable(where)}", err=True
+        )
+    if any(edit.refused is None for edit in edits):
+        click.echo(
+            "dvcflow: the fixes are in the work tree; `git add` them so the commit includes them",
+            err=True,
+        )
 
 
 def _refuse_unmerged(ctx: Context) -> None:

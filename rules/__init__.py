@@ -73,5 +73,15 @@ def by_code(code: str) -> Rule | None:
     return load(code.upper()) if code.upper() in _MODULES else None
 
 
+def family(code: str) -> str:
+    """The folder a rule lives in (`deps` for DVF101); its hook id is `dvcflow-<family>`."""
+    return _MODULES[code.upper()].split(".", 1)[0]
+
+
+def prefixes() -> list[str]:
+    """Every family's code prefix (`DVF1`, `DVF2`, ...), from the rules found."""
+    return sorted({code[:4] for code in CODES})
+
+
 def codes(rules: Iterable[Rule] | None = None) -> list[str]:
     return list(CODES) if rules is None else [r.CODE for r in rules]

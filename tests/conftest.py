@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from dvcflow.hooks.check import run as run_check
 
 BIN = Path(sys.executable).parent
@@ -134,6 +136,78 @@ def dvc_repo(repo: Repo) -> Repo:
     repo.add()
     repo.commit("dvc init")
     return repo
+
+
+# -- adversarial input (tests/robustness/, tests/git/test_special_files.py) --------------------
+
+ALL_RULES = ("--select", "DVF", "--select", "DVF203")  # DVF203 is off unless named
+HANG = 120.0  # seconds: a safety net far above any run here (a hang never ends), not a timing
+
+PIPELINE = """\
+stages:
+  train:
+    cmd: python src/train.py
+    deps:
+      - src/train.py
+    params:
+      - train.lr
+    outs:
+      - model.txt
+"""
+
+
+def _porcelain(repo: Repo) -> str:
+    return repo.git("status", "--porcelain", "--ignored")
+
+
+def run_all(
+    repo: Repo, *extra: str, pre_commit: bool = False, rules: tuple[str, ...] = ALL_RULES
+) -> tuple[int, str]:
+    """Run the rules (all of them by default); assert no traceback, no hang, one-line errors,
+    nothing written without --fix."""
+    before = _porcelain(repo)
+    started = time.monotonic()
+    code, out = repo.check(*(() if pre_commit else ("--all",)), *rules, *extra)
+    assert time.monotonic() - started < HANG, "bad input must not make dvcflow hang"
+    assert "Traceback" not in out and "internal error" not in out, out
+    assert code in (0, 1, 2), out
+    if code == 2:
+        errors = [line for line in out.splitlines() if line.startswith("dvcflow: error:")]
+        assert len(errors) == 1, out
+    if "--fix" not in extra:
+        assert _porcelain(repo) == before, "dvcflow wrote to the repository without --fix"
+    return code, out
+
+
+def both_modes(repo: Repo) -> Iterator[tuple[int, str]]:
+    yield run_all(repo)
+    yield run_all(repo, pre_commit=True)
+
+
+def _template(folder: Path) -> None:
+    """`dvc init`, then a committed one-stage pipeline (no dvc.lock: no `dvc repro` needed)."""
+    repo = Repo(folder)
+    folder.mkdir()
+    repo.git("init", "-q", "-b", "main")
+    repo.dvc("init", "-q")
+    repo.dvc("config", "core.autostage", "false")
+    repo.write("params.yaml", "train:\n  lr: 0.1\nseed: 1\n")
+    repo.write("src/train.py", "print('train')\n")
+    repo.write("dvc.yaml", PIPELINE)
+    repo.write("requirements.txt", "dvc==3.67.1\n")
+    repo.add()
+    repo.commit("pipeline")
+
+
+@pytest.fixture
+def project(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A copy of the template, made once per worker (`dvc init` costs seconds; a copy does not)."""
+    template = tmp_path_factory.getbasetemp() / "robustness-template"
+    if not template.exists():
+        _template(template)
+    root = tmp_path / "repo"
+    shutil.copytree(template, root, symlinks=True)
+    return Repo(root)
 
 
 # -- a real MLflow server (shared by test_mlflow_tag.py and test_repro.py) --------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from dvcflow.rules import RULES
 
 from dvcflow import __version__
+from dvcflow.errors import DvcflowError
+from dvcflow.rules import RULES
 
 from .conftest import Repo
 
@@ -111,6 +112,18 @@ def test_select_and_ignore(bad: Repo) -> None:
 def test_unknown_code_is_a_usage_error(bad: Repo) -> None:
     code, out = bad.check("--select", "DVF999")
     assert code == 2 and "unknown rule code or prefix 'DVF999'" in out
+
+
+def test_codes_and_prefixes_come_from_the_registry() -> None:
+    """Every family the registry finds is a valid prefix (a new family needs no engine edit);
+    anything naming no rule is refused."""
+    from dvcflow.engine import validate_patterns
+    from dvcflow.rules import CODES, prefixes
+
+    validate_patterns([*prefixes(), *CODES, "all", "DVF", "dvf10"], "--select")
+    for wrong in ("DVF9", "DVF1011", "X"):
+        with pytest.raises(DvcflowError, match=f"'{wrong}'"):
+            validate_patterns([wrong], "--select")
 
 
 def test_bad_option_is_a_usage_error(bad: Repo) -> None:

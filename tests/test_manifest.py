@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dvcflow.rules import CODES, family
+
 from .conftest import Repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,20 +19,17 @@ def test_manifest_ids_and_entries() -> None:
 
     hooks = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
     by_id = {h["id"]: h for h in hooks}
-    expected = {
-        "dvcflow-check": None,
-        "dvcflow-deps": "DVF1",
-        "dvcflow-stale": "DVF2",
-        "dvcflow-lock": "DVF3",
-        "dvcflow-pin": "DVF4",
-    }
-    for hook_id, family in expected.items():
+    # One hook id per rule family folder (`rules/deps/` -> dvcflow-deps), selecting only its codes.
+    expected: dict[str, str | None] = {"dvcflow-check": None}
+    expected.update({f"dvcflow-{family(code)}": code[:4] for code in CODES})
+    for hook_id, prefix in expected.items():
         hook = by_id[hook_id]
         assert hook["language"] == "python" and hook["pass_filenames"] is False
         assert hook["require_serial"] is True and "minimum_pre_commit_version" in hook
         assert hook["entry"].split()[0] == "dvcflow-check"
-        if family:
-            assert hook["entry"].endswith(f"--select {family}")
+        if prefix:
+            selected = hook["entry"].split("--select", 1)[1].split()[0].split(",")
+            assert all(code.startswith(prefix) for code in selected), hook_id
     tag = by_id["dvcflow-mlflow-tag"]
     assert tag["stages"] == ["post-commit"] and tag["verbose"] is True
     assert tag["always_run"] is True and tag["pass_filenames"] is False

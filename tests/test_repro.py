@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dvcflow.hooks.repro import run as run_repro
 
+from dvcflow.hooks.repro import run as run_repro
 from dvcflow.mlflow.matching import COMMIT_TAG, LOCK_MD5_TAG
 from dvcflow.mlflow.runrecord import (
     KeyBook,

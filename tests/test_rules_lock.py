@@ -304,9 +304,8 @@ def test_committed_output_left_unstaged(project: Repo) -> None:
     ],
 )
 def test_params_compare_as_dvc_compares_them(committed: str, recorded: str, equal: bool) -> None:
-    from dvcflow.rules.lock.analysis import params_equal
-
     from dvcflow.dvc.yamlio import load_yaml
+    from dvcflow.rules.lock.analysis import params_equal
 
     value = load_yaml(f"v: {committed}\n").data["v"]
     locked = load_yaml(f"v: {recorded}\n").data["v"]

@@ -38,6 +38,9 @@ class DvcProject:
     parsing: dict[str, str] = field(default_factory=dict)  # DVC config's [parsing] section
     # `.dvcignore` lines DVC cannot compile (it fails every command on them): reported by DVF105
     ignore_problems: list[IgnoreProblem] = field(default_factory=list)
+    # False for the stand-in project of a repository with dvc.yaml files but no `.dvc/config`
+    # in this view: its pipelines are linted all the same, DVC itself cannot run there.
+    initialized: bool = True
 
     def relative(self, path: str) -> str:
         """A repo-relative path as seen from the project's root (how DVC prints it)."""
@@ -135,6 +138,8 @@ def discover_projects(snapshot: Snapshot) -> ProjectMap:
     if snapshot.is_dir(".dvc") and "" not in roots:
         roots.insert(0, "")
     projects = [DvcProject(root, parsing=_parsing_section(snapshot, root)) for root in roots]
+    if not projects and snapshot.files_named("dvc.yaml"):  # no `.dvc/` (not committed)
+        projects = [DvcProject("", initialized=False)]
     project_map = ProjectMap(projects)
     for path in snapshot.files_named(".dvcignore"):
         owner = project_map.owner(path)

@@ -2,7 +2,9 @@
 
 Every rule reads files through a view, never through `open()`: the staged view returns the blob
 the commit will contain even when the work tree was edited after `git add -p`. Each file is read
-once per run and cached; symlinks are never followed out of the repository.
+once per run and cached; symlinks are never followed out of the repository, and nothing but
+a regular file is ever opened (a FIFO, a device, a symlink loop or a dangling link is refused
+with a sentence naming it: `filekinds`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import bisect
 import os
 import posixpath
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from functools import cached_property
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from dvcflow.errors import DvcflowError
+from dvcflow.git.filekinds import DANGLING, kind_of, refusal, refusals
 from dvcflow.git.repo import BlobTooLarge, GitRepo
 
 View = Literal["staged", "workspace"]
@@ -28,6 +32,11 @@ PREFETCH_BUDGET = 32 << 20  # bytes one prefetch may hold
 
 class UnreadableFile(DvcflowError):
     """A file exists but cannot be read as text: binary, not UTF-8, too large, bad symlink."""
+
+
+class DanglingSymlink(UnreadableFile, FileNotFoundError):
+    """A symlink to nothing: unreadable (its message says so), and absent for the readers that
+    treat it as DVC does (a missing file: `except FileNotFoundError`)."""
 
 
 def normalize(path: str) -> str:
@@ -111,6 +120,13 @@ class Snapshot(ABC):
     def stream(self, path: str) -> Iterable[bytes]:
         """The file's bytes in chunks, for hashing large files without loading them."""
 
+    def refusals(self, paths: Iterable[str], *, below: bool = False) -> list[tuple[str, str]]:
+        """(path, why) for the paths that must not be read, hashed or handed to DVC: FIFOs,
+        devices, sockets, symlink loops, dangling links, names too long; with `below`, the
+        entries below folders among them too. Git's index holds none of these (the staged
+        view reads symlinks itself and refuses the bad ones when read)."""
+        return []
+
     def prefetch(self, paths: Iterable[str]) -> None:  # noqa: B027 (a hint, not required)
         """Hint: these files will be read soon (the staged view reads them in one batch)."""
 
@@ -164,8 +180,15 @@ class StagedSnapshot(Snapshot):
         if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
             raise UnreadableFile(f"symlink to {target} points outside the repository", path)
         if hops > 8:
-            raise UnreadableFile("too many levels of symbolic links", path)
-        return self._entry_sha(resolved, hops + 1)
+            raise UnreadableFile("is a symlink loop (too many levels of symbolic links)", path)
+        try:
+            return self._entry_sha(resolved, hops + 1)
+        except DanglingSymlink:
+            raise
+        except FileNotFoundError:
+            raise DanglingSymlink(
+                f"{DANGLING} (to {target}, which the commit does not contain)", path
+            ) from None
 
     def _load(self, path: str) -> bytes:
         try:
@@ -219,14 +242,17 @@ class WorkspaceSnapshot(Snapshot):
     def is_file(self, path: str) -> bool:
         try:
             return self._real(normalize(path)).is_file()
-        except UnreadableFile:
+        except (UnreadableFile, OSError):  # outside, or a name too long for the file system
             return False
 
     def is_dir(self, path: str) -> bool:
         try:
             return self._real(normalize(path)).is_dir()
-        except UnreadableFile:
+        except (UnreadableFile, OSError):
             return False
+
+    def refusals(self, paths: Iterable[str], *, below: bool = False) -> list[tuple[str, str]]:
+        return list(refusals(str(self.root), [normalize(p) for p in paths], below=below))
 
     def files_under(self, folder: str) -> list[str]:
         folder = normalize(folder)
@@ -239,17 +265,37 @@ class WorkspaceSnapshot(Snapshot):
             found.extend(posixpath.join(prefix, f) if prefix else f for f in sorted(filenames))
         return found
 
-    def _load(self, path: str) -> bytes:
+    def _open(self, path: str) -> int:
+        """A descriptor of the regular file at `path`; UnreadableFile naming what it is else.
+
+        Opened without blocking (a FIFO that appeared after the check cannot hang the read)
+        and checked again on the descriptor itself."""
+        why = refusal(str(self.root), path)
+        if why is not None:
+            raise (DanglingSymlink if why.startswith(DANGLING) else UnreadableFile)(why, path)
         real = self._real(path)
-        if not real.is_file():
-            raise FileNotFoundError(path)
-        size = real.stat().st_size
-        if size > self.max_bytes:
-            raise self._too_large(path, size)
-        return real.read_bytes()
+        try:
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except IsADirectoryError:
+            raise FileNotFoundError(path) from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            if stat.S_ISDIR(mode):
+                raise FileNotFoundError(path)
+            raise UnreadableFile(f"is {kind_of(mode)}, not a regular file", path)
+        return fd
+
+    def _load(self, path: str) -> bytes:
+        fd = self._open(path)
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(fd).st_size
+            if size > self.max_bytes:
+                raise self._too_large(path, size)
+            return handle.read()
 
     def stream(self, path: str) -> Iterable[bytes]:
-        real = self._real(normalize(path))
-        with real.open("rb") as handle:
+        fd = self._open(normalize(path))
+        with os.fdopen(fd, "rb") as handle:
             while chunk := handle.read(1 << 20):
                 yield chunk

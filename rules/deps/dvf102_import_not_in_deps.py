@@ -52,11 +52,10 @@ import posixpath
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dvcflow.rules.deps.analysis import analysis, insert_deps
-from dvcflow.rules.deps.findings import missing_dep_finding
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+from dvcflow.rules.deps.analysis import analysis, insert_deps
+from dvcflow.rules.deps.findings import missing_dep_finding
 
 if TYPE_CHECKING:
     from dvcflow.fixing import Edit

@@ -36,8 +36,6 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-from dvcflow.rules.deps.analysis import DepsAnalysis, analysis, definition_address, git_add_fix
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.dvc.paramkeys import has_param, is_wildcard, suggestion
@@ -46,6 +44,7 @@ from dvcflow.dvc.pipeline import ParamDecl, Stage
 from dvcflow.dvc.yamledit import stage_body
 from dvcflow.dvc.yamlio import child, position
 from dvcflow.errors import DvcflowError
+from dvcflow.rules.deps.analysis import DepsAnalysis, analysis, definition_address, git_add_fix
 
 CODE = "DVF103"
 NAME = "param-not-found"

@@ -30,12 +30,11 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator
 
-from dvcflow.rules.deps.analysis import DepsAnalysis, analysis, data_location, definition_address
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.dvc.pipeline import PathDecl, Stage
 from dvcflow.git.snapshot import is_within
+from dvcflow.rules.deps.analysis import DepsAnalysis, analysis, data_location, definition_address
 
 CODE = "DVF104"
 NAME = "dep-not-found"

@@ -3,10 +3,9 @@ its fix the exact line to add (the rule writes the message)."""
 
 from __future__ import annotations
 
-from dvcflow.rules.deps.analysis import Unlisted, definition_address, remember_insertion
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId
+from dvcflow.rules.deps.analysis import Unlisted, definition_address, remember_insertion
 
 FIX_HINT = " (or run `dvcflow-check --fix`)"
 

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dvcflow.context import Context
+from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.rules.lock.analysis import (
     MISSING,
     LockAnalysis,
@@ -42,9 +44,6 @@ from dvcflow.rules.lock.analysis import (
     scoped_diffs,
     show_value,
 )
-
-from dvcflow.context import Context
-from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
 CODE = "DVF301"
 NAME = "params-not-locked"

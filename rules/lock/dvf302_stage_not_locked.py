@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dvcflow.context import Context
+from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.rules.lock.analysis import (
     DefinitionDiff,
     LockAnalysis,
@@ -37,9 +39,6 @@ from dvcflow.rules.lock.analysis import (
     repro_fix,
     scoped_diffs,
 )
-
-from dvcflow.context import Context
-from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
 CODE = "DVF302"
 NAME = "stage-not-locked"

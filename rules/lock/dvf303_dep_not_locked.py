@@ -32,6 +32,8 @@ import posixpath
 import shlex
 from collections.abc import Iterator
 
+from dvcflow.context import Context
+from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.rules.lock.analysis import (
     DepDiff,
     LockAnalysis,
@@ -40,9 +42,6 @@ from dvcflow.rules.lock.analysis import (
     repro_fix,
     scoped_diffs,
 )
-
-from dvcflow.context import Context
-from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
 CODE = "DVF303"
 NAME = "dep-not-locked"

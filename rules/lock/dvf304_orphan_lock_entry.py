@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dvcflow.rules.lock.analysis import analysis, git_add
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+from dvcflow.rules.lock.analysis import analysis, git_add
 
 CODE = "DVF304"
 NAME = "orphan-lock-entry"

@@ -55,11 +55,10 @@ from typing import TYPE_CHECKING
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
 if TYPE_CHECKING:
-    from dvcflow.rules.pin.findings import Finding
-
     from dvcflow.context import Context
     from dvcflow.fixing import Edit
     from dvcflow.git.snapshot import View
+    from dvcflow.rules.pin.findings import Finding
 
 # dvcflow.rules.pin.scope and friends import `packaging`; they load only when a DVF4xx rule runs.
 

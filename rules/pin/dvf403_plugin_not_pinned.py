@@ -31,11 +31,10 @@ from typing import TYPE_CHECKING
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 
 if TYPE_CHECKING:
-    from dvcflow.rules.pin.findings import Finding
-
     from dvcflow.context import Context
     from dvcflow.fixing import Edit
     from dvcflow.git.snapshot import View
+    from dvcflow.rules.pin.findings import Finding
 
 CODE = "DVF403"
 NAME = "plugin-not-pinned"

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from shlex import quote
 from typing import TYPE_CHECKING
 
+from dvcflow.diagnostics import Diagnostic, RuleId
+from dvcflow.errors import DvcflowError
+from dvcflow.git.snapshot import Snapshot, View
+from dvcflow.requirements.discover import Declarations, lock_command
+from dvcflow.requirements.model import DeclProblem
 from dvcflow.rules.pin.fix import PlannedEdit, apply_plans, plan_append, plan_pin
 from dvcflow.rules.pin.scope import (
     Conflict,
@@ -27,12 +32,6 @@ from dvcflow.rules.pin.scope import (
     status,
     suggest,
 )
-
-from dvcflow.diagnostics import Diagnostic, RuleId
-from dvcflow.errors import DvcflowError
-from dvcflow.git.snapshot import Snapshot, View
-from dvcflow.requirements.discover import Declarations, lock_command
-from dvcflow.requirements.model import DeclProblem
 
 if TYPE_CHECKING:
     from dvcflow.context import Context

@@ -16,13 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dvcflow.rules.pin.scope import ARRAY_SOURCES, MainFile, rewrite_requirement
-
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot
 from dvcflow.requirements.model import Declaration, same_version
 from dvcflow.requirements.requirements_txt import parse_lines
 from dvcflow.requirements.tomltext import TomlText, append_array_string, replace_array_string
+from dvcflow.rules.pin.scope import ARRAY_SOURCES, MainFile, rewrite_requirement
 
 if TYPE_CHECKING:
     from dvcflow.context import Context

@@ -22,11 +22,10 @@ from dvcflow.requirements.discover import Declarations, collect, file_kind, is_d
 from dvcflow.requirements.templates import is_template
 
 if TYPE_CHECKING:
-    from dvcflow.rules.pin.findings import Finding
-
     from dvcflow.context import Context
     from dvcflow.diagnostics import Diagnostic
     from dvcflow.requirements.model import Constraint, Declaration
+    from dvcflow.rules.pin.findings import Finding
 
 _HEAD = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*\[[^\]]*\])?")
 ARRAY_SOURCES = {"pep621", "pep735", "uv", "pdm"}  # arrays of PEP 508 strings in TOML

@@ -25,11 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dvcflow.rules.stale.analysis import stale_findings
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.dvc.status import Verdict
+from dvcflow.rules.stale.analysis import stale_findings
 
 CODE = "DVF202"
 NAME = "stale-data"

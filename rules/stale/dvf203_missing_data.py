@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dvcflow.rules.stale.analysis import verdict_finding
-
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.dvc.status import Verdict, stale_report
+from dvcflow.rules.stale.analysis import verdict_finding
 
 CODE = "DVF203"
 NAME = "missing-data"

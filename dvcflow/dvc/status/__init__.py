@@ -168,6 +168,8 @@ def build_report(ctx: Context, *, engine: Literal["auto", "fast", "dvc"] = "auto
     roots = tuple(p.root for p in project_map.projects)
     ignored = [str(s) for s in ctx.config.option("stale", "ignore-stages")]
     for project in project_map.projects:
+        if not project.initialized:  # no `.dvc/` in the work tree: DVC cannot run there
+            continue
         mine = [p for p in pipelines if p.project.root == project.root]
         files = [f for f in dvc_files if project_map.owner(f) is project]
         raw = _project_raw(ctx, report, project, mine, files, roots, engine)
@@ -226,6 +228,8 @@ def _project_raw(
     if busy is not None:
         report.problems.append(_busy_problem(project, where, busy))
         return None
+    if _refuse_unsafe_inputs(ctx, report, project, pipelines, dvc_files, deep=False):
+        return None
     nested = tuple(r for r in roots if r != project.root and is_within(r, project.root))
     if engine != "dvc":
         try:
@@ -240,6 +244,8 @@ def _project_raw(
             report.engines[project.root] = f"dvc: {exc}"
     else:
         report.engines[project.root] = "dvc: requested"
+    if _refuse_unsafe_inputs(ctx, report, project, pipelines, dvc_files, deep=True):
+        return None
     try:
         return dvc_status(folder)
     except DvcBusy as exc:
@@ -253,6 +259,39 @@ def _project_raw(
             )
         )
     return None
+
+
+def _refuse_unsafe_inputs(
+    ctx: Context,
+    report: StaleReport,
+    project: DvcProject,
+    pipelines: list[Pipeline],
+    dvc_files: list[str],
+    *,
+    deep: bool,
+) -> bool:
+    """Never hand DVC a FIFO, a device or a symlink loop to hash (it hangs or reads forever):
+    a problem naming the first such file instead (issue 16). Every dvc.yaml, dvc.lock, .dvc
+    file, dep, out and params file is checked before the fast path; with `deep` (before the
+    hand-over to DVC) the files below folders too."""
+    paths = [*dvc_files, *(p.path for p in pipelines)]
+    paths.extend(posixpath.join(posixpath.dirname(p.path), "dvc.lock") for p in pipelines)
+    for stage in (s for p in pipelines for s in p.stages):
+        paths.extend(d.repo_path for d in (*stage.deps, *stage.outs))
+        paths.extend(p.repo_path for p in stage.params)
+    refused = ctx.workspace.refusals(dict.fromkeys(paths), below=deep)
+    if not refused:
+        return False
+    path, why = refused[0]
+    report.engines[project.root] = f"skipped: {path} {why}"
+    report.problems.append(
+        Problem(
+            path,
+            f"{path} {why}; staleness was not checked (dvcflow never hands such a file to DVC)",
+            f"replace {path} with a regular file or folder",
+        )
+    )
+    return True
 
 
 def _unstaged_refusals(ctx: Context, pipelines: list[Pipeline]) -> Iterator[Problem]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from dvcflow.rules.pin.scope import conflicts, rewrite_requirement, status
 
 from dvcflow.requirements.discover import Declarations
 from dvcflow.requirements.locks import parse_toml_lock
 from dvcflow.requirements.requirements_txt import parse_lines
+from dvcflow.rules.pin.scope import conflicts, rewrite_requirement, status
 from tests.conftest import Repo
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from dvcflow.git.blobcache import FILENAME, MAX_ENTRIES, BlobCache
 
-from .conftest import Repo
+from ..conftest import Repo
 
 PIPELINE = """\
 stages:

@@ -11,7 +11,7 @@ from dvcflow.errors import NotAGitRepository
 from dvcflow.git.repo import GitRepo
 from dvcflow.git.snapshot import StagedSnapshot, UnreadableFile, WorkspaceSnapshot
 
-from .conftest import Repo
+from ..conftest import Repo
 
 
 def test_staged_view_reads_the_index_not_the_work_tree(repo: Repo) -> None:
