@@ -49,6 +49,9 @@ def _split(values: Sequence[str]) -> list[str]:
 @click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes rules offer, then report the rest.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option(
+    "--verbose", is_flag=True, help="List every finding (text groups repeated ones by cause)."
+)
 @click.version_option(__version__, prog_name="dvcflow-check")
 @click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
 def cli(
@@ -58,6 +61,7 @@ def cli(
     output_format: str,
     fix: bool,
     explain: str | None,
+    verbose: bool,
     filenames: tuple[str, ...],
 ) -> int:
     """Check that DVC pipelines, dvc.lock, params and pins are consistent.
@@ -69,7 +73,9 @@ def cli(
     if explain:
         return _explain(explain)
     try:
-        return _check(all_files, _split(select) or None, _split(ignore), output_format, fix)
+        return _check(
+            all_files, _split(select) or None, _split(ignore), output_format, fix, verbose
+        )
     except DvcflowError as exc:
         click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
         return EXIT_ERROR
@@ -135,7 +141,12 @@ def _rules(ctx: Context, select: list[str] | None, ignore: list[str]) -> list[Ru
 
 
 def _check(
-    all_files: bool, select: list[str] | None, ignore: list[str], output_format: str, fix: bool
+    all_files: bool,
+    select: list[str] | None,
+    ignore: list[str],
+    output_format: str,
+    fix: bool,
+    verbose: bool = False,
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
     try:
@@ -154,7 +165,7 @@ def _check(
         diagnostics = _run(ctx, rules)
     finally:
         ctx.close()
-    report(diagnostics, output_format, sys.stdout)
+    report(diagnostics, output_format, sys.stdout, verbose=verbose)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
 
 

@@ -1,4 +1,8 @@
-"""`--output-format text`: `path:line:col: CODE message` and an indented `help:` line."""
+"""`--output-format text`: `path:line:col: CODE message` and an indented `help:` line.
+
+Repeated findings of one code and cause (see `grouping`) show the first few and a count, with
+the fix once; `--verbose` lists every finding.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Sequence
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.reporters import Run
 from dvcflow.reporters.escape import backslash, paint, printable
+from dvcflow.reporters.grouping import SHOWN, group
 
 UNENCODABLE = backslash
 
@@ -15,12 +20,30 @@ def render(run: Run) -> str:
     if not run.diagnostics:
         return "All checks passed.\n"
     lines: list[str] = []
-    for d in run.diagnostics:
-        lines.append(_finding(d, run.color))
-        if d.fix:
-            lines.append(_help(d.fix, run.color))
+    for members in group(run.diagnostics, run.verbose):
+        lines.extend(_group(members, run.color))
     lines.append(summary(run.diagnostics))
     return "\n".join(lines) + "\n"
+
+
+def _group(members: list[Diagnostic], color: bool) -> list[str]:
+    """A finding and its help; or a group's first few findings (each with its help, or the one
+    help they share at the end) and the count of the rest."""
+    shown = members[:SHOWN]
+    shared = len({d.fix for d in members}) == 1 and len(members) > 1
+    lines: list[str] = []
+    for d in shown:
+        lines.append(_finding(d, color))
+        if d.fix and not shared:
+            lines.append(_help(d.fix, color))
+    if len(members) > len(shown):
+        lines.append(
+            f"  ... and {len(members) - len(shown)} more {printable(members[0].code)} findings "
+            "like these (--verbose lists them all)"
+        )
+    if shared and members[0].fix:
+        lines.append(_help(members[0].fix, color))
+    return lines
 
 
 def _finding(d: Diagnostic, color: bool) -> str:
