@@ -18,7 +18,7 @@ from dvcflow.diagnostics import Diagnostic
 from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
 from dvcflow.fixing import Edit
-from dvcflow.reporters import FORMATS, printable, report
+from dvcflow.reporters import FORMATS, collect, printable, report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -163,9 +163,10 @@ def _check(
                     err=True,
                 )
         diagnostics = _run(ctx, rules)
+        dag = collect(ctx, output_format)  # what the format shows beside the findings
     finally:
         ctx.close()
-    report(diagnostics, output_format, sys.stdout, verbose=verbose)
+    report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
 
 

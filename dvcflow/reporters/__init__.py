@@ -27,6 +27,7 @@ _MODULES = {
     "json": "json_array",
     "github": "github",
     "sarif": "sarif",
+    "markdown": "markdown",
 }
 FORMATS: tuple[str, ...] = tuple(_MODULES)
 # Formats that show the pipeline DAG: the hook collects it (`collect`) before the run ends.

@@ -41,3 +41,41 @@ def run_cli(
         timeout=300,
         check=False,
     )
+
+
+STALE_PIPELINE = """\
+stages:
+  prepare:
+    cmd: cp raw.txt clean.txt
+    deps:
+      - raw.txt
+    outs:
+      - clean.txt
+  train:
+    cmd: cp clean.txt model.txt
+    deps:
+      - clean.txt
+    outs:
+      - model.txt
+"""
+
+
+@pytest.fixture
+def clean_repo(dvc_repo: Repo) -> Repo:
+    """Two stages (prepare -> train), reproduced and committed: nothing to report."""
+    dvc_repo.write("dvc.yaml", STALE_PIPELINE)
+    dvc_repo.write("raw.txt", "raw\n")
+    dvc_repo.write("requirements.txt", "dvc==3.67.1\n")
+    dvc_repo.dvc("repro", "-q")
+    dvc_repo.add()
+    dvc_repo.commit("pipeline")
+    return dvc_repo
+
+
+@pytest.fixture
+def stale_repo(clean_repo: Repo) -> Repo:
+    """`raw.txt` changed and committed without `dvc repro`: prepare is stale, train downstream."""
+    clean_repo.write("raw.txt", "raw, changed\n")
+    clean_repo.add("raw.txt")
+    clean_repo.commit("change the raw data")
+    return clean_repo
