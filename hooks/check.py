@@ -166,7 +166,8 @@ def _check(
         dag = collect(ctx, output_format)  # what the format shows beside the findings
     finally:
         ctx.close()
-    report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag)
+    checked = [rule.CODE for rule in rules]
+    report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag, checked=checked)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
 
 

@@ -28,6 +28,8 @@ _MODULES = {
     "github": "github",
     "sarif": "sarif",
     "markdown": "markdown",
+    "gitlab": "gitlab",
+    "junit": "junit",
 }
 FORMATS: tuple[str, ...] = tuple(_MODULES)
 # Formats that show the pipeline DAG: the hook collects it (`collect`) before the run ends.
@@ -42,6 +44,7 @@ class Run:
     color: bool = False
     verbose: bool = False  # every finding listed, none grouped (text, markdown)
     dag: Dag | None = None  # the pipelines' stages and links (formats in _NEEDS_DAG)
+    checked: Sequence[str] = ()  # the codes of the rules that ran (junit: a case each)
 
 
 class _Format(Protocol):
@@ -74,10 +77,11 @@ def report(
     *,
     verbose: bool = False,
     dag: Dag | None = None,
+    checked: Sequence[str] = (),
 ) -> None:
     """Write the findings in `output_format`, encoded so that any stream encoding can take them."""
     module = _format(output_format)
-    run = Run(diagnostics, color=use_color(stream), verbose=verbose, dag=dag)
+    run = Run(diagnostics, use_color(stream), verbose, dag, checked)
     text = module.render(run)
     stream.write(encodable(text, getattr(stream, "encoding", None), module.UNENCODABLE))
     stream.flush()
