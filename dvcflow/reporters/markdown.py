@@ -58,7 +58,8 @@ def _verdict(found: Sequence[Diagnostic], dag: Dag) -> str:
     )
     stages = len({i for d in found if (i := dag.stage_of(d)) is not None})
     icon = "❌" if errors else "⚠️"
-    return f"{icon} {counts} ({_plural(stages, 'stage')} with findings; {scope})"
+    where = f"{_plural(stages, 'stage')} with findings; " if stages else ""
+    return f"{icon} {counts} ({where}{scope})"
 
 
 def _plural(n: int, word: str) -> str:
@@ -85,7 +86,7 @@ def _findings(found: Sequence[Diagnostic], dag: Dag, verbose: bool) -> str:
             items += min(len(same), SHOWN)
     if hidden:
         lines += ["", f"… and {hidden} more findings (`--verbose` or `--output-format json`)."]
-    head = ["#### Findings by stage"]
+    head = ["#### Findings"]
     if len(found) <= FOLD_OVER:
         return "\n".join([*head, *lines])
     summary = f"{_plural(len(found), 'finding')} in {_plural(len(sections), 'place')}"
