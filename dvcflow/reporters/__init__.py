@@ -8,7 +8,7 @@ lacks). A format module is imported only when it is used.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO, cast
 
@@ -85,17 +85,3 @@ def report(
     text = module.render(run)
     stream.write(encodable(text, getattr(stream, "encoding", None), module.UNENCODABLE))
     stream.flush()
-
-
-# Kept for callers of the single-module API (`format_text(diagnostics)` and friends).
-def _legacy(output_format: str) -> Callable[..., str]:
-    def format_(diagnostics: Sequence[Diagnostic], color: bool = False) -> str:
-        return render(Run(diagnostics, color=color), output_format)
-
-    return format_
-
-
-format_text = _legacy("text")
-format_json = _legacy("json")
-format_github = _legacy("github")
-format_sarif = _legacy("sarif")

@@ -4,6 +4,7 @@ repository with a stale stage (issue 20 item 3)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -125,3 +126,36 @@ def test_the_action_annotates_and_writes_the_summary(stale_repo: Repo, tmp_path:
     )
     assert "```mermaid\nflowchart LR\n" in summary
     assert "class s0 stale" in summary and "class s1 affected" in summary
+
+
+def test_the_gitlab_job_writes_its_reports(stale_repo: Repo, tmp_path: Path) -> None:
+    """The job's check script (after its pip install, which the action test covers) as GitLab
+    runs it: the code quality and junit artifacts appear and the job fails on findings."""
+    import jsonschema
+    from junitparser import JUnitXml
+
+    from .test_gitlab_junit import CODE_QUALITY_SCHEMA
+
+    job = YAML(typ="safe").load(GITLAB.read_text(encoding="utf-8"))["dvcflow"]
+    script = "\n".join(job["script"][2:]).replace(
+        "/tmp/dvcflow-venv/bin/", f"{Path(sys.executable).parent}/"
+    )
+    variables = YAML(typ="safe").load(GITLAB.read_text(encoding="utf-8"))["variables"]
+    env = {**os.environ, **{k: str(v) for k, v in variables.items()}}
+    env.update(CI_PROJECT_DIR=str(stale_repo.root), DVCFLOW_IGNORE="DVF4")
+    proc = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=stale_repo.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "DVF201 stage 'prepare' is stale" in proc.stdout  # the text report in the log
+    report = json.loads(stale_repo.read(job["artifacts"]["reports"]["codequality"]))
+    jsonschema.validate(report, CODE_QUALITY_SCHEMA)
+    assert {issue["check_name"] for issue in report} == {"DVF201", "DVF303"}
+    junit = JUnitXml.fromfile(str(stale_repo.path(job["artifacts"]["reports"]["junit"])))
+    assert junit.failures == 2
