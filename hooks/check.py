@@ -17,7 +17,7 @@ from dvcflow.diagnostics import Diagnostic
 from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
 from dvcflow.fixing import Edit
-from dvcflow.reporters import FORMATS, printable, report
+from dvcflow.reporters import FORMATS, collect, printable, report
 from dvcflow.rules import Rule, by_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -49,6 +49,9 @@ def _split(values: Sequence[str]) -> list[str]:
 @click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes rules offer, then report the rest.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option(
+    "--verbose", is_flag=True, help="List every finding (text groups repeated ones by cause)."
+)
 @click.version_option(__version__, prog_name="dvcflow-check")
 @click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
 def cli(
@@ -58,6 +61,7 @@ def cli(
     output_format: str,
     fix: bool,
     explain: str | None,
+    verbose: bool,
     filenames: tuple[str, ...],
 ) -> int:
     """Check that DVC pipelines, dvc.lock, params and pins are consistent.
@@ -69,7 +73,9 @@ def cli(
     if explain:
         return _explain(explain)
     try:
-        return _check(all_files, _split(select) or None, _split(ignore), output_format, fix)
+        return _check(
+            all_files, _split(select) or None, _split(ignore), output_format, fix, verbose
+        )
     except DvcflowError as exc:
         click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
         return EXIT_ERROR
@@ -135,7 +141,12 @@ def _rules(ctx: Context, select: list[str] | None, ignore: list[str]) -> list[Ru
 
 
 def _check(
-    all_files: bool, select: list[str] | None, ignore: list[str], output_format: str, fix: bool
+    all_files: bool,
+    select: list[str] | None,
+    ignore: list[str],
+    output_format: str,
+    fix: bool,
+    verbose: bool = False,
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
     try:
@@ -145,12 +156,14 @@ def _check(
             _report_fixes(_fix(all_files, rules))
         diagnostics = _run(ctx, rules)
         empty = None if diagnostics or output_format != "text" else _nothing_to_check(ctx)
+        dag = collect(ctx, output_format)  # what the format shows beside the findings
     finally:
         ctx.close()
     if empty is not None:
         click.echo(f"Nothing to check: {empty}.")
         return EXIT_CLEAN
-    report(diagnostics, output_format, sys.stdout)
+    checked = [rule.CODE for rule in rules]
+    report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag, checked=checked)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
 
 
