@@ -18,6 +18,7 @@ from dvcflow.diagnostics import Diagnostic
 from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
 from dvcflow.fixing import Edit
+from dvcflow.git import pushrange
 from dvcflow.reporters import FORMATS, printable, report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -49,6 +50,11 @@ def _split(values: Sequence[str]) -> list[str]:
 @click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes rules offer, then report the rest.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option(
+    "--push-range",
+    metavar="A..B",
+    help="DVF501: the commits being pushed (A..B, one commit, or - for git's pre-push input).",
+)
 @click.version_option(__version__, prog_name="dvcflow-check")
 @click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
 def cli(
@@ -58,6 +64,7 @@ def cli(
     output_format: str,
     fix: bool,
     explain: str | None,
+    push_range: str | None,
     filenames: tuple[str, ...],
 ) -> int:
     """Check that DVC pipelines, dvc.lock, params and pins are consistent.
@@ -69,7 +76,10 @@ def cli(
     if explain:
         return _explain(explain)
     try:
-        return _check(all_files, _split(select) or None, _split(ignore), output_format, fix)
+        pushing = (push_range, filenames[0] if filenames else None)
+        return _check(
+            all_files, _split(select) or None, _split(ignore), output_format, fix, pushing
+        )
     except DvcflowError as exc:
         click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
         return EXIT_ERROR
@@ -135,10 +145,17 @@ def _rules(ctx: Context, select: list[str] | None, ignore: list[str]) -> list[Ru
 
 
 def _check(
-    all_files: bool, select: list[str] | None, ignore: list[str], output_format: str, fix: bool
+    all_files: bool,
+    select: list[str] | None,
+    ignore: list[str],
+    output_format: str,
+    fix: bool,
+    pushing: tuple[str | None, str | None] = (None, None),
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
     try:
+        if pushing[0]:  # DVF501's commits (dvcflow.git.pushrange)
+            pushrange.remember(ctx, pushrange.from_option(ctx.root, pushing[0], pushing[1]))
         rules = _rules(ctx, select, ignore)
         _refuse_unmerged(ctx)
         if fix:
