@@ -156,7 +156,7 @@ def _check_remote(
     except RemoteUnavailable as exc:
         result.unreachable.append(Unreachable(project, name, redact(url), str(exc), outs))
         return
-    known.add(found | {e for _, listed in entries.values() for e in listed if e in found})
+    known.add(found)
     for obj in unknown:
         if obj in found:
             continue
