@@ -241,8 +241,20 @@ def open_remote(project_dir: Path, name: str) -> RemoteStore:
         MODERN: _odb(get_odb, fs, fs.join(fs_path, "files", "md5"), MODERN, conf),
         LEGACY: _odb(get_odb, fs, fs_path, LEGACY, conf),
     }
+    _probe(fs, fs_path)
     cache = Path(config["cache"].get("dir") or (project_dir / ".dvc" / "cache"))
     return RemoteStore(name, fs, odbs, {MODERN: cache / "files" / "md5", LEGACY: cache})
+
+
+def _probe(fs: Any, path: str) -> None:
+    """Ask for the remote's root once: fsspec's `exists` answers False on any error (a refused
+    connection, bad credentials), which would read as "not pushed"; `info` raises them."""
+    try:
+        fs.info(path)
+    except FileNotFoundError:
+        pass  # a remote nothing was pushed to yet: every object is missing
+    except Exception as exc:
+        raise RemoteUnavailable(_one_line(exc)) from exc
 
 
 def _odb(get_odb: Any, fs: Any, path: str, hash_name: str, conf: dict[str, Any]) -> Any:

@@ -53,10 +53,10 @@ def pushed(repo: Repo, *argv: str) -> tuple[int, str]:
 def init_data(repo: Repo, url: str, **options: str) -> None:
     """`dvc init`, a default remote `storage`, and a committed file and folder (not pushed)."""
     repo.dvc("init", "-q")
-    repo.dvc("config", "core.autostage", "false")
-    repo.dvc("remote", "add", "-d", "storage", url)
-    for key, value in options.items():
-        repo.dvc("remote", "modify", "storage", key, value)
+    config = repo.path(".dvc/config")  # what `dvc remote add -d` and `dvc remote modify` write
+    lines = ["[core]", "    remote = storage", "    autostage = false", "['remote \"storage\"']"]
+    lines += [f"    {key} = {value}" for key, value in {"url": url, **options}.items()]
+    config.write_text(config.read_text() + "\n".join(lines) + "\n")
     repo.write("data/images/a.txt", "a\n")
     repo.write("data/images/b.txt", "b\n")
     repo.write("data/table.csv", "x,y\n1,2\n")
@@ -126,10 +126,10 @@ def s3_delete(endpoint: str, bucket: str, key: str) -> None:
 
 
 class DavServer:
-    """WsgiDAV serving a folder, anonymous, on 127.0.0.1 (werkzeug's threaded server)."""
+    """WsgiDAV serving a folder, anonymous, on 127.0.0.1 (cheroot, WsgiDAV's own server)."""
 
     def __init__(self, folder: Path) -> None:
-        from werkzeug.serving import make_server
+        from cheroot import wsgi
         from wsgidav.wsgidav_app import WsgiDAVApp
 
         self.folder = folder
@@ -144,8 +144,9 @@ class DavServer:
             }
         )
         self.port = _free_port()
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = wsgi.Server(("127.0.0.1", self.port), app, numthreads=4)
+        self.server.prepare()
+        self.thread = threading.Thread(target=self.server.serve, daemon=True)
         self.thread.start()
 
     @property
@@ -153,7 +154,7 @@ class DavServer:
         return f"webdav://127.0.0.1:{self.port}/"
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.server.stop()
 
 
 @pytest.fixture(scope="session")
