@@ -251,10 +251,25 @@ def _probe(fs: Any, path: str) -> None:
     connection, bad credentials), which would read as "not pushed"; `info` raises them."""
     try:
         fs.info(path)
-    except FileNotFoundError:
-        pass  # a remote nothing was pushed to yet: every object is missing
+    except FileNotFoundError as exc:  # a remote nothing was pushed to yet, or (HTTP) offline
+        cause = _connection_error(exc)
+        if cause is not None:
+            raise RemoteUnavailable(_one_line(cause)) from exc
     except Exception as exc:
         raise RemoteUnavailable(_one_line(exc)) from exc
+
+
+def _connection_error(exc: BaseException) -> BaseException | None:
+    """The network error behind a FileNotFoundError (DVC's HTTP filesystem raises one for a
+    name that does not resolve), or None for a path that truly is not there."""
+    seen: set[int] = set()
+    current: BaseException | None = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and not isinstance(current, FileNotFoundError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _odb(get_odb: Any, fs: Any, path: str, hash_name: str, conf: dict[str, Any]) -> Any:

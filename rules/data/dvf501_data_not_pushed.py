@@ -108,16 +108,7 @@ def _unreachable(problem: Unreachable, severity: Severity) -> Diagnostic:
     config = posixpath.join(problem.project, ".dvc", "config")
     outs = described(problem.outs)
     if problem.remote is None:
-        return RULE.at(
-            config,
-            0,
-            0,
-            f"the pushed commits name DVC data ({outs}) but no DVC remote is configured, so "
-            "it cannot have been pushed",
-            fix=_command(problem.project, "dvc remote add -d NAME URL && dvc push"),
-            target=problem.outs[0] if problem.outs else None,
-            severity=severity,
-        )
+        return _no_remote(problem, config, outs, severity)
     where = f" ({problem.url})" if problem.url else ""
     return RULE.at(
         config,
@@ -130,5 +121,29 @@ def _unreachable(problem: Unreachable, severity: Severity) -> Diagnostic:
             "this check: SKIP=dvcflow-pushed git push"
         ),
         target=problem.remote,
+        severity=severity,
+    )
+
+
+def _no_remote(problem: Unreachable, config: str, outs: str, severity: Severity) -> Diagnostic:
+    """No out names a remote and `core.remote` is not set (`problem.url`: the defined ones)."""
+    defined = problem.url.split(",") if problem.url else []
+    if len(defined) == 1:
+        remote = shlex.quote(defined[0])
+        why = f"no default DVC remote is set (the one defined is '{defined[0]}')"
+        fix = f"dvc remote default --local {remote} && dvc push -r {remote}"
+    elif defined:
+        why = f"no default DVC remote is set (defined: {', '.join(defined)})"
+        fix = "dvc remote default --local NAME && dvc push"
+    else:
+        why = "no DVC remote is configured"
+        fix = "dvc remote add --local -d NAME URL && dvc push"
+    return RULE.at(
+        config,
+        0,
+        0,
+        f"the pushed commits name DVC data ({outs}) but {why}, so it cannot have been pushed",
+        fix=_command(problem.project, fix),
+        target=problem.outs[0] if problem.outs else None,
         severity=severity,
     )

@@ -6,7 +6,8 @@ a 50 MB CSV committed once makes every clone 50 MB larger, even after it is dele
 threshold is `check-added-large-files`'s, 500 KB, set by `[tool.dvcflow.data] large-file-kb`.
 Files under a Git LFS pattern (`filter=lfs` in `.gitattributes`, as Git applies it) are
 meant to be large; DVC's own files (dvc.yaml, dvc.lock, `.dvc` files), files outside every
-DVC project, and files inside a DVC output (DVF502 reports those) are not reported. Before
+DVC project, files inside a DVC output (DVF502 reports those), dependency lock files
+(`uv.lock`, `pixi.lock`, `package-lock.json`, ...) and notebooks are not reported. Before
 `--all`, only files the commit adds are checked (like `check-added-large-files`).
 
 Wrong:
@@ -46,6 +47,17 @@ DEFAULT_ENABLED = True
 RULE = RuleId(CODE, NAME, SEVERITY)
 
 DVC_FILES = ("dvc.yaml", "dvc.lock", ".gitignore", ".gitattributes", ".dvcignore")
+# Code, not data, however large: dependency lock files (uv.lock, pixi.lock, poetry.lock, ...
+# seen over 500 KB in real DVC projects) and notebooks.
+CODE_FILES = frozenset(
+    {"package-lock.json", "pnpm-lock.yaml", "conda-lock.yml", "go.sum", "renv.lock"}
+)
+CODE_SUFFIXES = (".lock", ".ipynb")
+
+
+def _is_code(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name in CODE_FILES or name.endswith(CODE_SUFFIXES)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -56,6 +68,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         for path in added_files(ctx)
         if not is_dvc_file(path)
         and posixpath.basename(path) not in DVC_FILES
+        and not _is_code(path)
         and "/.dvc/" not in f"/{path}"
         and projects.owner(path) is not None
     ]

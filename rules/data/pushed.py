@@ -139,7 +139,7 @@ def _check_remote(
     remotes = read_remotes(ctx.root / project)
     if name is None:
         result.unreachable.append(
-            Unreachable(project, None, "", "no DVC remote is configured", outs)
+            Unreachable(project, None, ",".join(sorted(remotes.urls)), "no default remote", outs)
         )
         return
     url = remotes.urls.get(name, "")
