@@ -116,6 +116,26 @@ def read_remotes(project_dir: Path) -> RemoteConfig:
     return RemoteConfig(default or None, urls)
 
 
+def defines_remote(text: str, name: str) -> bool:
+    """Whether a config file's text defines remote `name` (a `['remote "name"']` section)."""
+    return f'remote "{name}"' in parse_config(text)
+
+
+def defined_outside_repo_config(project_dir: Path, name: str) -> bool:
+    """Whether system, global or `config.local` defines remote `name`: DVC reads those from
+    the work tree for every revision, the committed `.dvc/config` from each revision."""
+    repo_config = project_dir / ".dvc" / "config"
+    for path in config_files(project_dir):
+        if path == repo_config:
+            continue
+        try:
+            if defines_remote(path.read_text(encoding="utf-8"), name):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
+
+
 def _resolve_url(folder: Path, url: str) -> str:
     if re.match(r"\w+://", url) or os.path.isabs(url):
         return url

@@ -87,9 +87,21 @@ def _finding(missing: Missing) -> Diagnostic:
             "from the machine that produced it"
         )
         fix = None
+    elif missing.define_url is not None and "@" in missing.define_url:
+        message += (
+            f" and DVC cannot push it: commit {short(missing.commit)}'s .dvc/config does not "
+            f"define remote '{missing.remote}'; define it in .dvc/config.local "
+            f"(`dvc remote modify --local {missing.remote} url URL`), then "
+            f"`dvc push -r {missing.remote} --all-commits {obj.target}`"
+        )
+        fix = None
     else:
+        remote = shlex.quote(missing.remote)
         every = "" if missing.in_workspace else " --all-commits"
-        command = f"dvc push -r {shlex.quote(missing.remote)}{every} {shlex.quote(obj.target)}"
+        command = f"dvc push -r {remote}{every} {shlex.quote(obj.target)}"
+        if missing.define_url is not None:  # DVC reads that commit's config: it lacks the remote
+            define = shlex.quote(missing.define_url)
+            command = f"dvc remote modify --local {remote} url {define} && {command}"
         fix = _command(obj.project, command)
         if not missing.in_workspace:
             message += " (the work tree's DVC files name another version)"

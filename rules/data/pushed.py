@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dvcflow.rules.data.named import NamedObject, objects_in
@@ -25,11 +25,14 @@ from dvcflow.dvc.remotes import (
     RemoteStore,
     RemoteUnavailable,
     batches,
+    defined_outside_repo_config,
+    defines_remote,
     open_remote,
     read_remotes,
     redact,
     with_timeout,
 )
+from dvcflow.errors import DvcflowError
 from dvcflow.git.commitview import CommitSnapshot
 from dvcflow.git.pushrange import PushRange, for_run
 
@@ -43,6 +46,9 @@ class Missing:
     remote: str
     in_workspace: bool  # the work tree's DVC files name this object for the output
     not_local: bool  # not in the local cache either: cannot be pushed from here
+    # an older version whose commit's .dvc/config lacks the remote: `dvc push --all-commits`
+    # skips that commit unless config.local defines it; the URL to define it with
+    define_url: str | None = None
     missing_entries: tuple[str, ...] = ()  # a directory's files missing from the remote
     entries: int = 0  # a directory's file count (0: not a directory or manifest unknown)
     manifest_unknown: bool = False  # a directory whose manifest is not in the local cache
@@ -161,9 +167,23 @@ def _check_remote(
         if obj in found:
             continue
         named, commit = wanted.named[obj]
-        result.missing.append(
-            _missing(named, commit, name, store, entries.get(obj), found, workspace)
-        )
+        missing = _missing(named, commit, name, store, entries.get(obj), found, workspace)
+        if not missing.in_workspace and not _collectable(ctx, project, commit, name):
+            missing = replace(missing, define_url=url)
+        result.missing.append(missing)
+
+
+def _collectable(ctx: Context, project: str, commit: str, name: str) -> bool:
+    """Whether `dvc push -r NAME --all-commits` can collect `commit` (DVC reads the committed
+    .dvc/config of each revision: the remote must be defined there or outside the repo's)."""
+    if defined_outside_repo_config(ctx.root / project, name):
+        return True
+    config = f"{project}/.dvc/config" if project else ".dvc/config"
+    snapshot = CommitSnapshot(ctx.repo, commit)
+    try:
+        return defines_remote(snapshot.read_text(config), name)
+    except (FileNotFoundError, DvcflowError):
+        return False
 
 
 def _ask(

@@ -153,3 +153,23 @@ def test_code_only_commits_ask_nothing(repo: Repo) -> None:
     repo.add()
     repo.commit("code")
     assert pushed(repo) == (0, "All checks passed.\n")
+
+
+def test_older_commit_without_the_remote_in_its_config(repo: Repo, tmp_path: Path) -> None:
+    """DVC reads each commit's own .dvc/config for --all-commits: the fix defines the remote in
+    config.local first, or DVC would skip that commit ("failed to collect")."""
+    repo.dvc("init", "-q")
+    repo.write("table.csv", "1\n")
+    repo.dvc("add", "-q", "table.csv")
+    repo.add()
+    repo.commit("v1, no remote yet")
+    repo.write("table.csv", "2\n")
+    repo.dvc("add", "-q", "table.csv")
+    repo.dvc("remote", "add", "-d", "storage", str(tmp_path / "late-remote"))
+    repo.add()
+    repo.commit("v2 and the remote")
+    code, out = pushed(repo)
+    assert code == 1 and out.count(": DVF501 ") == 2
+    assert "help: dvc remote modify --local storage url " in out
+    run_fixes(repo, out)
+    assert pushed(repo)[0] == 0
