@@ -52,10 +52,8 @@ def best(cmd: list[str], cwd: Path, runs: int, before: list[Path] | None = None)
 
 
 def build(root: Path, dirs: int, files: int, singles: int, commits: int) -> str:
-    """The repository; returns the commit before the measured range."""
-    root.mkdir(parents=True)
-    generate.must(["git", "init", "-q", "-b", "main"], root)
-    generate.must([generate.tool("dvc"), "init", "-q"], root)
+    """The data and commits (the remote is configured first: DVC reads each commit's own
+    .dvc/config for --all-commits); returns the commit before the measured range."""
     for d in range(dirs):
         for f in range(files):
             path = root / "data" / f"set{d}" / f"part{f:05d}.csv"
@@ -121,8 +119,11 @@ def main() -> None:
     root = args.keep or work / "repo"
     generate.use_bench_env(work)
     try:
-        base = build(root, args.dirs, args.files, args.singles, args.commits)
+        root.mkdir(parents=True)
+        generate.must(["git", "init", "-q", "-b", "main"], root)
+        generate.must([generate.tool("dvc"), "init", "-q"], root)
         server = remote(root, args.remote, work)
+        base = build(root, args.dirs, args.files, args.singles, args.commits)
         generate.must([generate.tool("dvc"), "push", "-q", "-r", "storage", "--all-commits"], root)
         objects = (
             args.dirs * args.files

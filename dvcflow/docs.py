@@ -17,6 +17,8 @@ HOOK_IDS = {
     "DVF2": "dvcflow-stale",
     "DVF3": "dvcflow-lock",
     "DVF4": "dvcflow-pin",
+    "DVF5": "dvcflow-data",
+    "DVF501": "dvcflow-pushed",
 }
 
 
@@ -33,7 +35,7 @@ def rules_table() -> str:
     ]
     for rule in RULES:
         default = "on" if rule.DEFAULT_ENABLED else "off"
-        hook = HOOK_IDS.get(rule.CODE[:4], "dvcflow-check")
+        hook = HOOK_IDS.get(rule.CODE, HOOK_IDS.get(rule.CODE[:4], "dvcflow-check"))
         rows.append(
             f"| {rule.CODE} | {rule.NAME} | `{hook}` | {rule.SEVERITY} | {default} | "
             f"{summary(rule)} |"

@@ -26,7 +26,7 @@ def test_every_rule_is_documented() -> None:
     for rule in RULES:
         doc = (rule.__doc__ or "").strip()
         assert doc.startswith(f"{rule.CODE} {rule.NAME}: "), rule.CODE
-        assert re.fullmatch(r"DVF[1-4]\d\d", rule.CODE) and re.fullmatch(r"[a-z-]+", rule.NAME)
+        assert re.fullmatch(r"DVF[1-5]\d\d", rule.CODE) and re.fullmatch(r"[a-z-]+", rule.NAME)
         assert rule.SEVERITY in ("error", "warning")
         assert "Fix" in doc or "fix" in doc, f"{rule.CODE}: the docstring must say how to fix it"
         assert rule.CODE not in codes

@@ -1,5 +1,4 @@
-"""DVF502 output-tracked-by-git: a DVC output (or a file inside a DVC-tracked folder) is also in
-the Git index.
+"""DVF502 output-tracked-by-git: a DVC output, or a file in a DVC-tracked folder, is also in Git.
 
 Why: DVC keeps an output's content in its cache and on the remote, and tells Git to ignore it
 (`dvc add` and `dvc repro` write a `/name` line into the folder's `.gitignore`). When the file

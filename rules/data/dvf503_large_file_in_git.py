@@ -1,5 +1,4 @@
-"""DVF503 large-file-in-git: the commit adds a large file to Git that neither DVC nor Git LFS
-tracks.
+"""DVF503 large-file-in-git: the commit adds a large file that neither DVC nor Git LFS tracks.
 
 Why: in a DVC project, data belongs in DVC: Git keeps every version of every file forever, so
 a 50 MB CSV committed once makes every clone 50 MB larger, even after it is deleted. The
