@@ -118,3 +118,18 @@ def test_remote_down(repo: Repo, kind: str) -> None:
     )
     code, out = pushed(repo)
     assert code == 0 and "cannot check DVC remote 'storage'" in out
+
+
+def test_remote_that_never_answers(repo: Repo) -> None:
+    """A server that accepts the connection and never replies: the timeout ends the wait."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # connections complete in the backlog; nothing is ever read or sent
+        port = silent.getsockname()[1]
+        repo.write("pyproject.toml", "[tool.dvcflow.data]\nremote-timeout = 3\n")
+        init_data(repo, f"webdav://127.0.0.1:{port}/dav")
+        code, out = pushed(repo)
+    assert code == 1 and "cannot check DVC remote 'storage'" in out, out
+    assert "no answer within 3 s" in out
