@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dvcflow.git.repo import SYMLINK_MODE, BlobTooLarge, GitRepo, run_git
-from dvcflow.git.snapshot import DEFAULT_MAX_BYTES, Snapshot, UnreadableFile, View, normalize
+from dvcflow.git.snapshot import (
+    DEFAULT_MAX_BYTES,
+    PREFETCH_BUDGET,
+    PREFETCH_MAX_BYTES,
+    Snapshot,
+    UnreadableFile,
+    View,
+    normalize,
+)
 
 
 class CommitSnapshot(Snapshot):
@@ -59,6 +67,22 @@ class CommitSnapshot(Snapshot):
             return self.repo.blobs.read(self._sha(path), self.max_bytes)
         except BlobTooLarge as exc:
             raise self._too_large(path, exc.size) from exc
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read these files' blobs in batches (one `git cat-file` round trip per batch)."""
+        wanted: dict[str, list[str]] = {}
+        for path in paths:
+            path = normalize(path)
+            entry = self.entries.get(path)
+            if entry is None or entry[0] == SYMLINK_MODE or path in self._bytes:
+                continue
+            wanted.setdefault(entry[1], []).append(path)
+        if not wanted:
+            return
+        limit = min(PREFETCH_MAX_BYTES, self.max_bytes)
+        for sha, data in self.repo.blobs.read_many(list(wanted), limit, PREFETCH_BUDGET).items():
+            for path in wanted[sha]:
+                self._bytes[path] = data
 
     def stream(self, path: str) -> Iterable[bytes]:
         return self.repo.blobs.stream(self._sha(normalize(path)))

@@ -52,17 +52,43 @@ def _kind(hash_name: str | None) -> str:
     return MODERN if hash_name == MODERN else LEGACY
 
 
-def objects_in(snapshot: Snapshot) -> Iterator[NamedObject]:
-    """Every pushable object the view's dvc.lock and `.dvc` files name."""
+Parsed = dict[tuple[str, ...], list[NamedObject]]
+
+
+def objects_in(snapshot: Snapshot, parsed: Parsed | None = None) -> Iterator[NamedObject]:
+    """Every pushable object the view's dvc.lock and `.dvc` files name.
+
+    With `parsed` (a commit view, whose files have blob ids), a file already parsed for another
+    commit (the same path and blob) is not read again.
+    """
     projects = discover_projects(snapshot)
+    parsed = {} if parsed is None else parsed
+    blob = getattr(snapshot, "blob_sha", None)
     for project, path in pipeline_files(snapshot, projects):
-        yield from pipeline_objects(load_pipeline(snapshot, project, path))
-    for path in snapshot.files():
-        if not is_dvc_file(path):
+        lock = posixpath.join(posixpath.dirname(path), "dvc.lock")
+        key: tuple[str, ...] = (path, str(blob(path)), str(blob(lock))) if blob else ()
+        if not key or key not in parsed:
+            found = list(pipeline_objects(load_pipeline(snapshot, project, path)))
+            if not key:
+                yield from found
+                continue
+            parsed[key] = found
+        yield from parsed[key]
+    paths = [p for p in snapshot.files() if is_dvc_file(p)]
+    fresh = [p for p in paths if not blob or (p, str(blob(p))) not in parsed]
+    snapshot.prefetch(fresh)
+    for path in paths:
+        key = (path, str(blob(path))) if blob else ()  # (a tuple[str, ...] too)
+        if key and key in parsed:
+            yield from parsed[key]
             continue
         owner = projects.owner(path)
+        found = []
         if owner is not None and not owner.is_ignored(path):
-            yield from dvc_file_objects(snapshot, owner, path)
+            found = list(dvc_file_objects(snapshot, owner, path))
+        if key:
+            parsed[key] = found
+        yield from found
 
 
 def pipeline_objects(pipeline: Pipeline) -> Iterator[NamedObject]:

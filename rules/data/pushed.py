@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dvcflow.rules.data.named import NamedObject, objects_in
+from dvcflow.rules.data.named import NamedObject, Parsed, objects_in
 
 from dvcflow.context import Context
 from dvcflow.dvc.remotes import (
@@ -88,6 +88,7 @@ def _timeout(ctx: Context) -> float:
 def _collect(ctx: Context, push_range: PushRange) -> dict[tuple[str, str | None], _Wanted]:
     """(project, out remote or None) -> the objects the pushed commits name."""
     groups: dict[tuple[str, str | None], _Wanted] = {}
+    parsed: Parsed = {}  # each DVC file (path, blob) parsed once for the whole range
     seen_trees: set[tuple[tuple[str, str], ...]] = set()
     for commit in push_range.commits:  # newest first: each object keeps its newest commit
         snapshot = CommitSnapshot(ctx.repo, commit, ctx.staged.max_bytes)
@@ -99,7 +100,7 @@ def _collect(ctx: Context, push_range: PushRange) -> dict[tuple[str, str | None]
         if key in seen_trees:
             continue  # the same DVC files as a commit already read
         seen_trees.add(key)
-        for obj in objects_in(snapshot):
+        for obj in objects_in(snapshot, parsed):
             wanted = groups.setdefault((obj.project, obj.remote), _Wanted())
             wanted.named.setdefault((obj.kind, obj.oid), (obj, commit))
     return groups
