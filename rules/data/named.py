@@ -161,7 +161,3 @@ def dvc_file_objects(snapshot: Snapshot, project: DvcProject, path: str) -> Iter
             oid=out.md5,
             where=out.where,
         )
-
-
-def project_dir(root: str) -> str:
-    return posixpath.join(root, ".dvc") if root else ".dvc"
