@@ -69,6 +69,11 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "pin": {
         "packages": Option(["dvc"], _str_list, "a list of package names"),
     },
+    "data": {
+        "large-file-kb": Option(500, _positive_number, "a positive number of KB"),
+        "unreachable": Option("error", _one_of("error", "warning"), '"error" or "warning"'),
+        "remote-timeout": Option(30, _positive_number, "a number of seconds"),
+    },
     "mlflow": {
         "tracking-uri": Option(None, _string, "a string"),
         "experiments": Option([], _str_list, "a list of experiment names"),

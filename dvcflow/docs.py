@@ -27,7 +27,7 @@ def rules_table() -> str:
     ]
     for rule in RULES:
         default = "on" if rule.DEFAULT_ENABLED else "off"
-        hook = f"dvcflow-{family(rule.CODE)}"  # one hook id per family folder
+        hook = getattr(rule, "HOOK_ID", f"dvcflow-{family(rule.CODE)}")  # else the family's
         rows.append(
             f"| {rule.CODE} | {rule.NAME} | `{hook}` | {rule.SEVERITY} | {default} | "
             f"{summary(rule)} |"

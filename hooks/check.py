@@ -17,6 +17,7 @@ from dvcflow.diagnostics import Diagnostic
 from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
 from dvcflow.errors import DvcflowError
 from dvcflow.fixing import Edit
+from dvcflow.git import pushrange
 from dvcflow.reporters import FORMATS, collect, printable, report
 from dvcflow.rules import Rule, by_code
 
@@ -52,6 +53,11 @@ def _split(values: Sequence[str]) -> list[str]:
 @click.option(
     "--verbose", is_flag=True, help="List every finding (text groups repeated ones by cause)."
 )
+@click.option(
+    "--push-range",
+    metavar="A..B",
+    help="DVF501: the commits being pushed (A..B, one commit, or - for git's pre-push input).",
+)
 @click.version_option(__version__, prog_name="dvcflow-check")
 @click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
 def cli(
@@ -62,6 +68,7 @@ def cli(
     fix: bool,
     explain: str | None,
     verbose: bool,
+    push_range: str | None,
     filenames: tuple[str, ...],
 ) -> int:
     """Check that DVC pipelines, dvc.lock, params and pins are consistent.
@@ -73,8 +80,15 @@ def cli(
     if explain:
         return _explain(explain)
     try:
+        pushing = (push_range, filenames[0] if filenames else None)
         return _check(
-            all_files, _split(select) or None, _split(ignore), output_format, fix, verbose
+            all_files,
+            _split(select) or None,
+            _split(ignore),
+            output_format,
+            fix,
+            verbose,
+            pushing,
         )
     except DvcflowError as exc:
         click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
@@ -147,9 +161,12 @@ def _check(
     output_format: str,
     fix: bool,
     verbose: bool = False,
+    pushing: tuple[str | None, str | None] = (None, None),
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
     try:
+        if pushing[0]:  # DVF501's commits (dvcflow.git.pushrange)
+            pushrange.remember(ctx, pushrange.from_option(ctx.root, pushing[0], pushing[1]))
         rules = _rules(ctx, select, ignore)
         _refuse_unmerged(ctx)
         if fix:
