@@ -51,7 +51,20 @@ def _split_userinfo(rest: str) -> tuple[str | None, str]:
         if _HOST.match(body[at + 1 :]):
             return body[:at], "//" + body[at + 1 :]
         at = body.rfind("@", 0, at)
+    at = body.rfind("@")
+    if at >= 0:  # no valid host after any `@`: still never keep what may be a password
+        return body[:at], "//" + body[at + 1 :]
     return None, rest
+
+
+def split_userinfo(uri: str) -> tuple[str | None, str]:
+    """(userinfo or None, the URI without it), with the same rule as `sanitize_uri`: a client
+    must read a URI exactly as the sanitizer does, or a password with a `/` becomes a port."""
+    matched = _SCHEME.match(uri)
+    if not matched:
+        return None, uri
+    userinfo, rest = _split_userinfo(matched["rest"])
+    return userinfo, f"{matched['scheme']}:{rest}"
 
 
 def sanitize_uri(uri: str) -> str:

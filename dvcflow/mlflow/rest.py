@@ -22,10 +22,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
-from urllib.parse import SplitResult, quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from dvcflow import __version__
-from dvcflow.mlflow.redact import sanitize_uri
+from dvcflow.mlflow.redact import sanitize_uri, split_userinfo
 
 API = "/api/2.0/mlflow"
 PAGE_SIZE = 1000
@@ -75,14 +75,15 @@ def _env_flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _auth_header(parts: SplitResult, env: Mapping[str, str]) -> str | None:
+def _auth_header(userinfo: str | None, env: Mapping[str, str]) -> str | None:
     user, password = env.get("MLFLOW_TRACKING_USERNAME"), env.get("MLFLOW_TRACKING_PASSWORD")
     if user and password:
         pair = f"{user}:{password}"
     elif env.get("MLFLOW_TRACKING_TOKEN"):
         return f"Bearer {env['MLFLOW_TRACKING_TOKEN']}"
-    elif parts.username is not None:
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    elif userinfo is not None:
+        user, _, secret = userinfo.partition(":")
+        pair = f"{unquote(user)}:{unquote(secret)}"
     else:
         return None
     return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
@@ -127,7 +128,14 @@ class RestStore:
         deadline: float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        parts = urlsplit(uri)
+        userinfo, bare = split_userinfo(uri)
+        try:
+            parts = urlsplit(bare)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise StoreError(
+                f"not a valid tracking URI: {sanitize_uri(uri)}", transient=False
+            ) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise StoreError(f"not an http(s) tracking URI: {sanitize_uri(uri)}", transient=False)
         self.display_uri = sanitize_uri(uri)
@@ -135,7 +143,7 @@ class RestStore:
         self._env = dict(os.environ if env is None else env)
         self._timeout = timeout
         self._deadline = deadline
-        self._auth = _auth_header(parts, self._env)
+        self._auth = _auth_header(userinfo, self._env)
         self._base = parts.path.rstrip("/") + API
         self._conn: http.client.HTTPConnection | None = None
 

@@ -350,13 +350,16 @@ def _problem(
         return "another dvcflow-mlflow-tag is delivering the queue"
     if progress.error:
         return progress.error
-    if progress.stopped:
-        mine = entry.get("uri") if entry else None
-        return progress.stopped.get(str(mine)) or next(iter(progress.stopped.values()))
-    if progress.failed:
-        failed, reason = progress.failed[0]
+    mine = str(entry.get("uri")) if entry else None
+    refused = [(e, why) for e, why in progress.failed if e.get("uri") == mine] + progress.failed
+    if mine in progress.stopped:
+        return progress.stopped[mine]
+    if refused:
+        failed, reason = refused[0]
         commit = failed.get("commit") or "rewritten commits"
         return f"could not tag the runs of {short(commit)}: {reason}"
+    if progress.stopped:
+        return next(iter(progress.stopped.values()))
     if not finished:
         uri = (
             entry["uri"] if entry else sanitize_uri(settings.tracking_uri or "the tracking server")

@@ -19,6 +19,7 @@ def test_sanitize_uri_drops_credentials_query_and_fragment() -> None:
     assert sanitize_uri("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
     assert sanitize_uri("databricks") == "databricks"
     assert sanitize_uri("./mlruns") == "./mlruns"
+    assert sanitize_uri("https://u:p@host:notaport/x") == "https://host:notaport/x"
 
 
 @pytest.mark.parametrize("password", PASSWORDS)

@@ -233,11 +233,16 @@ def test_credentials_with_any_character_are_never_printed_nor_stored(
     repo.commit("a")
     flaky.mode = "html404"
     secrets = {"MLFLOW_TRACKING_TOKEN": "tok-24680", "MLFLOW_TRACKING_PASSWORD": "p/w@x:y"}
-    for uri in (f"http://bob:pa/ss@w0rd@127.0.0.1:{flaky.port}", f"{flaky.uri}/?token=t0k3n"):
+    uris = (
+        f"http://bob:pa/ss@w0rd@127.0.0.1:{flaky.port}",
+        f"{flaky.uri}/?token=t0k3n",
+        "http://bob:s3cr3t@127.0.0.1:no-port/x",  # not a URI a client can use: still masked
+    )
+    for uri in uris:
         proc = hook(repo, "--tracking-uri", uri, env=secrets)
         assert proc.returncode == 0
         text = proc.stdout + proc.stderr + queue_file(repo.root).read_text()
-        for secret in ("pa/ss", "w0rd", "t0k3n", "tok-24680", "p/w@x:y"):
+        for secret in ("pa/ss", "w0rd", "t0k3n", "s3cr3t", "tok-24680", "p/w@x:y"):
             assert secret not in text, (secret, text)
 
 
