@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,6 +15,24 @@ def one_line(exc: BaseException) -> str:
     """An exception's message (MLflow's `.message` when it has one), first line only."""
     lines = str(getattr(exc, "message", None) or exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+_TOO_MANY = re.compile(r"too many (\d{3}) error responses")
+
+
+def client_failure(exc: BaseException) -> str:
+    """The mlflow client's exception in a few words (its text is a page of urllib3 retries)."""
+    text = str(getattr(exc, "message", None) or exc)
+    if "Read timed out" in text or "ReadTimeout" in text:
+        timeout = re.search(r"read timeout=(\d+(?:\.\d+)?)", text)
+        return f"slow (no answer in {timeout[1] if timeout else '?'} s)"
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "unreachable (the connection was closed without an answer)"
+    if "Connection refused" in text or "NewConnectionError" in text:
+        return "unreachable (connection refused)"
+    if too_many := _TOO_MANY.search(text):
+        return f"HTTP {too_many[1]} on every attempt"
+    return one_line(exc)[:300]
 
 
 class Console:

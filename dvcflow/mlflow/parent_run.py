@@ -22,7 +22,7 @@ from typing import Any
 from dvcflow.errors import DvcflowError, MissingExtra
 from dvcflow.git.commits import current_branch
 from dvcflow.git.repo import run_git
-from dvcflow.mlflow.console import Console, one_line
+from dvcflow.mlflow.console import Console, client_failure
 from dvcflow.mlflow.matching import Settings
 from dvcflow.mlflow.redact import sanitize_uri
 from dvcflow.mlflow.rest import RestStore, StoreError
@@ -104,7 +104,8 @@ class ParentRun:
             raise
         except Exception as exc:
             raise DvcflowError(
-                f"cannot open an MLflow run at {where}: {one_line(exc)}; dvc repro was not run"
+                f"cannot open an MLflow run at {where}: {client_failure(exc)}; "
+                "dvc repro was not run"
             ) from exc
         info = run.info
         parent = cls(
@@ -123,7 +124,7 @@ class ParentRun:
             parent.end("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
             if isinstance(exc, Exception):
                 raise DvcflowError(
-                    f"cannot log params at {where}: {one_line(exc)}; dvc repro was not run"
+                    f"cannot log params at {where}: {client_failure(exc)}; dvc repro was not run"
                 ) from exc
             raise
         console.say(
@@ -156,14 +157,17 @@ class ParentRun:
         return len(runs)
 
     def end(self, status: str) -> bool:
-        """End the run as `status`; whether MLflow confirmed it."""
+        """End the run as `status`; whether MLflow confirmed it (a failure is warned about,
+        unless an earlier one already was)."""
         try:
             self.client.set_terminated(self.run_id, status)
         except Exception as exc:
-            self.failure = self.failure or one_line(exc)
-            self.console.warn(
-                f"cannot end MLflow run {self.run_id[:8]} as {status}: {one_line(exc)}"
-            )
+            if self.failure is None:
+                self.console.warn(
+                    f"cannot end MLflow run {self.run_id[:8]} as {status}: MLflow at "
+                    f"{sanitize_uri(self.uri)} is {client_failure(exc)}"
+                )
+            self.failure = self.failure or client_failure(exc)
             return False
         return True
 

@@ -48,10 +48,11 @@ from dvcflow.dvc.pipeline import Pipeline
 from dvcflow.git.commits import git_dirs, lock_md5
 from dvcflow.git.repo import GitRepo, run_git
 from dvcflow.git.snapshot import normalize
-from dvcflow.mlflow.console import Console, one_line, shown_path
+from dvcflow.mlflow.console import Console, client_failure, one_line, shown_path
 from dvcflow.mlflow.matching import LOCK_MD5_TAG, load_settings
 from dvcflow.mlflow.parent_run import ParentRun, child_env
 from dvcflow.mlflow.process import Outcome, dvc_command, interactive, run_dvc
+from dvcflow.mlflow.redact import sanitize_uri
 from dvcflow.mlflow.runrecord import (
     DATA_TAG_PREFIX,
     SUMMARY_ARTIFACT,
@@ -186,14 +187,14 @@ def finish(parent: ParentRun, before: Before, outcome: Outcome) -> int:
         with _ignoring_signals():
             _record(parent, before, outcome, status, record)
     except Exception as exc:
-        parent.failure = one_line(exc)
-    ended = parent.end(status)
+        parent.failure = client_failure(exc)
     if parent.failure is not None:
         kept = _keep_record(before, parent, record)
         console.warn(
-            f"MLflow run {parent.run_id[:8]} is incomplete ({parent.failure}); the stages' "
-            f"results are in the workspace{kept}"
+            f"MLflow run {parent.run_id[:8]} is incomplete: MLflow at {sanitize_uri(parent.uri)} "
+            f"is {parent.failure}; the stages' results are in the workspace{kept}"
         )
+    ended = parent.end(status)
     stages = outcome.log
     state = status if ended else f"{status} (not recorded in MLflow)"
     console.say(

@@ -131,10 +131,10 @@ def _status(exc: BaseException | None, terminated: _Terminated) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
+    from dvcflow.mlflow.console import client_failure
     from dvcflow.mlflow.redact import redact
 
-    lines = str(getattr(exc, "message", None) or exc).strip().splitlines()
-    return redact(lines[0] if lines else type(exc).__name__)
+    return redact(client_failure(exc))
 
 
 def _warn(message: str) -> None:
@@ -196,7 +196,7 @@ def stage_run(
         try:
             run = mlflow.start_run(run_name=_run_name(name, env), tags=run_tags, **options)
         except Exception as exc:  # MLflow gone or failing: the stage's work comes first
-            _warn(f"no MLflow run for this stage: {_one_line(exc)}")
+            _warn(f"no MLflow run for this stage: MLflow is {_one_line(exc)}; it runs all the same")
             yield None
             return
         failure: BaseException | None = None
@@ -209,4 +209,7 @@ def stage_run(
             try:
                 _end(mlflow, run.info.run_id, _status(failure, terminated))
             except Exception as exc:  # never turn the stage's finished work into a failure
-                _warn(f"cannot end this stage's MLflow run {run.info.run_id[:8]}: {_one_line(exc)}")
+                _warn(
+                    f"cannot end this stage's MLflow run {run.info.run_id[:8]}: "
+                    f"MLflow is {_one_line(exc)}"
+                )
