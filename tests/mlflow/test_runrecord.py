@@ -80,6 +80,14 @@ def test_stage_log_reads_dvc_lines_split_anywhere() -> None:
     single = StageLog()
     single.feed(b"ERROR: failed to reproduce 'train': failed to run: x, exited with 1\n")
     assert single.having("failed") == ["train"]
+    # seen on iterative/example-get-started offline: quoted paths and hosts in the reason
+    offline = StageLog()
+    offline.feed(
+        b"ERROR: failed to reproduce 'data/data.xml.dvc': SCM error: Failed to clone repo "
+        b"'https://github.com/iterative/dataset-registry' to '/tmp/x-clone': "
+        b"HTTPSConnection(host='github.com', port=443): Failed to resolve 'github.com'\n"
+    )
+    assert offline.stages == {"data/data.xml.dvc": "failed"}
 
 
 def test_params_and_stage_lookup_from_the_workspace(dvc_repo: Repo) -> None:
