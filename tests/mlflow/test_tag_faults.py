@@ -139,7 +139,8 @@ FAULTS = {
 
 def _run_behind_a_commit(repo: Repo, server: Server, experiment: str) -> tuple[str, str]:
     """A commit, a FINISHED run started from it, the next commit: (run id, next commit)."""
-    repo.write("pyproject.toml", f'[tool.dvcflow.mlflow]\nexperiments = ["{experiment}"]\n')
+    config = f'[tool.dvcflow.mlflow]\ntimeout = 90\nexperiments = ["{experiment}"]\n'
+    repo.write("pyproject.toml", config)
     repo.add()
     base = repo.commit("base")
     start = int(time.time() * 1000)
