@@ -33,14 +33,12 @@ from typing import Any
 from dvcflow.config import Config
 from dvcflow.errors import DvcflowError
 from dvcflow.git.commits import SHA, CommitFacts
-from dvcflow.mlflow.queue import TagQueue
-from dvcflow.mlflow.rest import Run, StoreError, sanitize_uri
+from dvcflow.mlflow.redact import sanitize_uri
+from dvcflow.mlflow.rest import Run
 from dvcflow.mlflow.store import (
     TrackingStore,
     default_tracking_uri,
     is_plain_path,
-    is_rest_uri,
-    open_store,
 )
 
 COMMIT_TAG = "dvcflow.git.commit"
@@ -183,16 +181,17 @@ def _quoted(value: str, pattern: re.Pattern[str]) -> str:
 
 def experiment_ids(store: TrackingStore, entry: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(ids to search, configured names that do not exist)."""
-    ids = [str(i) for i in entry.get("experiment_ids", [])]
+    configured = [str(i) for i in entry.get("experiment_ids", [])]
     names = [str(n) for n in entry.get("experiments", [])]
-    missing: list[str] = []
+    missing = [i for i in configured if not store.has_experiment(i)]
+    ids = [i for i in configured if i not in missing]
     for name in names:
         found = store.experiment_id(name)
         if found is None:
             missing.append(name)
         elif found not in ids:
             ids.append(found)
-    if not names and not ids:
+    if not names and not configured:
         ids = store.all_experiment_ids()
     return ids, missing
 
@@ -342,100 +341,47 @@ def apply_move(store: TrackingStore, entry: dict[str, Any], *, dry_run: bool) ->
     return outcome
 
 
+def _is_str_list(value: Any, length: int | None = None) -> bool:
+    return (
+        isinstance(value, list)
+        and all(isinstance(item, str) for item in value)
+        and (length is None or len(value) == length)
+    )
+
+
+def entry_problem(entry: Mapping[str, Any]) -> str | None:
+    """Why a queued entry cannot be delivered (a field missing or of the wrong type), or None."""
+    fields: dict[str, Any]
+    if entry.get("op") == "tag":
+        fields = {
+            "commit": lambda v: isinstance(v, str) and bool(SHA.match(v)),
+            "commit_time": lambda v: isinstance(v, int),
+            "commit_time_iso": lambda v: isinstance(v, str),
+            "parents": _is_str_list,
+            "lock_md5s": _is_str_list,
+        }
+    elif entry.get("op") == "move":
+        fields = {
+            "pairs": lambda v: isinstance(v, list) and all(_is_str_list(p, 2) for p in v),
+            "times": lambda v: isinstance(v, dict),
+        }
+    else:
+        return f"unknown operation {entry.get('op')!r}"
+    fields["uri"] = lambda v: isinstance(v, str) and bool(v)
+    for name, valid in fields.items():
+        if name not in entry:
+            return f"missing {name!r}"
+        if not valid(entry[name]):
+            return f"malformed {name!r}"
+    for name in ("experiments", "experiment_ids"):
+        if name in entry and not _is_str_list(entry[name]):
+            return f"malformed {name!r}"
+    return None
+
+
 def apply_entry(store: TrackingStore, entry: dict[str, Any], *, dry_run: bool = False) -> Outcome:
     if entry.get("op") == "move":
         return apply_move(store, entry, dry_run=dry_run)
     if entry.get("op") == "tag":
         return apply_tag(store, entry, dry_run=dry_run)
     raise DvcflowError(f"unknown queued operation {entry.get('op')!r}")
-
-
-# -- delivery --------------------------------------------------------------------------------
-
-
-@dataclass
-class Delivery:
-    """Progress of delivering the queue; filled in while it runs, read when it ends or times out.
-
-    `outcomes` holds acknowledged entries; `failed` the entries a store refused for good (they
-    stay queued); `stopped` the transient error that halted delivery to a URI.
-    """
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    failed: list[tuple[dict[str, Any], str]] = field(default_factory=list)
-    stopped: dict[str, str] = field(default_factory=dict)  # uri -> reason
-    busy: bool = False
-    finished: bool = False
-    error: str | None = None  # an unexpected failure, as one line
-
-
-def _live_uri(entry_uri: str, settings: Settings) -> str:
-    """The configured URI (with its credentials) when it is the one the entry was queued for."""
-    live = settings.tracking_uri
-    return live if live and sanitize_uri(live) == entry_uri else entry_uri
-
-
-def needs_client(entries: Iterable[Mapping[str, Any]]) -> bool:
-    """Whether any entry goes to a store only the (slow to import) mlflow client reaches."""
-    return any(not is_rest_uri(str(e.get("uri", ""))) for e in entries)
-
-
-def deliver(
-    queue: TagQueue | None,
-    entries: Sequence[dict[str, Any]],
-    settings: Settings,
-    deadline: float | None,
-    progress: Delivery,
-) -> Delivery:
-    """Deliver entries in order; acknowledge each in the queue once the store confirmed it.
-
-    A transient failure stops delivery to that URI (later entries keep their order); an entry
-    the store refuses for good stays queued and is reported; other URIs carry on.
-    """
-    stores: dict[str, TrackingStore] = {}
-    live = sanitize_uri(settings.tracking_uri) if settings.tracking_uri else None
-    try:  # the configured store's entries first; each store's entries keep their order
-        for entry in sorted(entries, key=lambda e: e.get("uri") != live):
-            uri = str(entry.get("uri", ""))
-            if uri in progress.stopped:
-                continue
-            try:
-                outcome = _deliver_one(stores, uri, entry, settings, deadline)
-            except StoreError as exc:
-                if exc.transient:
-                    progress.stopped[uri] = exc.message
-                else:
-                    progress.failed.append((entry, exc.message))
-                continue
-            except DvcflowError as exc:  # e.g. the mlflow extra is missing
-                progress.stopped[uri] = str(exc)
-                continue
-            if queue is not None and "id" in entry:
-                queue.ack(str(entry["id"]))
-            progress.outcomes.append(outcome)
-    finally:
-        for store in stores.values():
-            store.close()
-        if queue is not None:
-            queue.compact()
-        progress.finished = True
-    return progress
-
-
-def _deliver_one(
-    stores: dict[str, TrackingStore],
-    uri: str,
-    entry: dict[str, Any],
-    settings: Settings,
-    deadline: float | None,
-) -> Outcome:
-    if uri not in stores:
-        try:
-            stores[uri] = open_store(
-                _live_uri(uri, settings), timeout=settings.timeout, deadline=deadline
-            )
-        except StoreError as exc:
-            if exc.not_found:  # a local store that does not exist holds no run to tag
-                return Outcome(entry, no_store=True)
-            raise
-    return apply_entry(stores[uri], entry)

@@ -28,23 +28,27 @@ from pathlib import Path
 from typing import Any
 
 from dvcflow.fixing import atomic_write
-from dvcflow.mlflow.rest import sanitize_uri
+from dvcflow.mlflow.redact import sanitize_uri, secrets
 
 FOLDER = "dvcflow"
 QUEUE_FILE = "mlflow-queue.jsonl"
+SET_ASIDE_FILE = "mlflow-queue.set-aside.jsonl"
 LOCK_FILE = "mlflow-queue.lock"
 DELIVERY_LOCK_FILE = "mlflow-delivery.lock"
 LOCK_WAIT = 2.0  # seconds an append waits for a concurrent compaction
-SECRET_VARIABLES = (
-    "MLFLOW_TRACKING_PASSWORD",
-    "MLFLOW_TRACKING_TOKEN",
-    "DATABRICKS_TOKEN",
-    "DATABRICKS_CLIENT_SECRET",
-)
 
 
 class QueueError(Exception):
-    """The queue cannot be written (permissions, disk full, or an entry holding a secret)."""
+    """The queue cannot be written (permissions, disk full, something else in its place, or
+    an entry holding a secret)."""
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return "a file is in the way of its folder"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder is in its place"
+    return str(exc.strerror or exc)
 
 
 def _try_lock(fd: int) -> bool:
@@ -114,13 +118,9 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) == b"\n"
 
 
-def _secrets() -> list[str]:
-    return [v for name in SECRET_VARIABLES if len(v := os.environ.get(name, "")) >= 4]
-
-
 def _encode(record: Mapping[str, Any]) -> bytes:
     line = json.dumps(record, sort_keys=True, separators=(",", ":"))
-    if any(secret in line for secret in _secrets()):
+    if any(secret in line for secret in secrets()):
         raise QueueError("refusing to queue an entry that contains a credential")
     return line.encode("utf-8") + b"\n"
 
@@ -131,6 +131,7 @@ class TagQueue:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / QUEUE_FILE
+        self.set_aside_path = folder / SET_ASIDE_FILE
 
     @classmethod
     def for_git_dir(cls, common_dir: Path) -> TagQueue:
@@ -151,19 +152,31 @@ class TagQueue:
         """Record that the server acknowledged an entry."""
         self._write(_encode({"done": entry_id}))
 
-    def _write(self, data: bytes) -> None:
+    def set_aside(self, entry: Mapping[str, Any], reason: str) -> None:
+        """Move an entry that cannot be delivered (malformed) to the set-aside file, for the
+        user to read; it no longer blocks the queue."""
+        record = {**entry, "set_aside_because": reason}
+        try:
+            line = _encode(record)
+        except QueueError:  # a secret in it: keep the reason, never the secret
+            line = _encode({"id": entry.get("id"), "set_aside_because": reason})
+        self._write(line, self.set_aside_path)
+        self.ack(str(entry.get("id")))
+
+    def _write(self, data: bytes, path: Path | None = None) -> None:
+        target = path or self.path
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with _file_lock(self.folder / LOCK_FILE, LOCK_WAIT):
-                self._append_bytes(data)
+                self._append_bytes(data, target)
         except OSError as exc:
-            raise QueueError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+            raise QueueError(f"cannot write {target} ({_why(exc)})") from exc
 
-    def _append_bytes(self, data: bytes) -> None:
-        new = not self.path.exists()
-        if not new and not _ends_with_newline(self.path):
+    def _append_bytes(self, data: bytes, path: Path) -> None:
+        new = not path.exists()
+        if not new and not _ends_with_newline(path):
             data = b"\n" + data  # never glue onto a line torn by a crash
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             view = memoryview(data)
             while view:
@@ -199,8 +212,13 @@ class TagQueue:
         return [entry for key, entry in entries.items() if key not in done]
 
     def compact(self) -> None:
-        """Drop acknowledged entries; remove the file when nothing is pending."""
-        if not self.path.exists():
+        """Drop acknowledged entries; remove the file when nothing is pending (best effort:
+        a queue that cannot be rewritten stays as it is, every entry still readable)."""
+        with contextlib.suppress(OSError):
+            self._compact()
+
+    def _compact(self) -> None:
+        if not self.path.is_file():
             return
         with _file_lock(self.folder / LOCK_FILE, LOCK_WAIT) as locked:
             if not locked:
@@ -218,11 +236,13 @@ class TagQueue:
 
     @contextlib.contextmanager
     def delivering(self) -> Iterator[bool]:
-        """Hold the delivery lock if no other process holds it; yields whether it is held."""
+        """Hold the delivery lock if no other process holds it; yields whether it is held.
+
+        Raises QueueError when the lock cannot even be made (the folder is unwritable)."""
         with contextlib.ExitStack() as stack:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 acquired = stack.enter_context(_file_lock(self.folder / DELIVERY_LOCK_FILE, 0.0))
-            except OSError:
-                acquired = False
+            except OSError as exc:
+                raise QueueError(f"cannot use {self.folder} ({_why(exc)})") from exc
             yield acquired

@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
-from urllib.parse import SplitResult, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from dvcflow import __version__
+from dvcflow.mlflow.redact import sanitize_uri, split_userinfo
 
 API = "/api/2.0/mlflow"
 PAGE_SIZE = 1000
@@ -38,8 +39,9 @@ ACTIVE_ONLY = "ACTIVE_ONLY"
 class StoreError(Exception):
     """The tracking store did not do what was asked.
 
-    `transient` errors (unreachable, timeout, 5xx, bad credentials) keep queued work for a
-    later attempt; `not_found` means the experiment or run does not exist.
+    `transient` errors (unreachable, slow, 5xx, bad credentials, anything that is not MLflow's
+    JSON answer) keep queued work for a later attempt; `not_found` means MLflow itself said
+    the experiment or run does not exist (`RESOURCE_DOES_NOT_EXIST`).
     """
 
     def __init__(self, message: str, *, transient: bool, not_found: bool = False) -> None:
@@ -69,31 +71,19 @@ class Run:
         return self.tags.get(RUN_NAME_TAG) or self.run_id[:8]
 
 
-def sanitize_uri(uri: str) -> str:
-    """The URI without user, password, query or fragment: safe to print and to store."""
-    parts = urlsplit(uri)
-    if not parts.netloc or "@" not in parts.netloc:
-        if parts.scheme in ("http", "https") and (parts.query or parts.fragment):
-            return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        return uri
-    host = parts.netloc.rpartition("@")[2]
-    if parts.scheme in ("http", "https"):
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-
-
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _auth_header(parts: SplitResult, env: Mapping[str, str]) -> str | None:
+def _auth_header(userinfo: str | None, env: Mapping[str, str]) -> str | None:
     user, password = env.get("MLFLOW_TRACKING_USERNAME"), env.get("MLFLOW_TRACKING_PASSWORD")
     if user and password:
         pair = f"{user}:{password}"
     elif env.get("MLFLOW_TRACKING_TOKEN"):
         return f"Bearer {env['MLFLOW_TRACKING_TOKEN']}"
-    elif parts.username is not None:
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    elif userinfo is not None:
+        user, _, secret = userinfo.partition(":")
+        pair = f"{unquote(user)}:{unquote(secret)}"
     else:
         return None
     return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
@@ -116,6 +106,14 @@ def _run_from_json(data: Mapping[str, Any]) -> Run:
     )
 
 
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 class RestStore:
     """MLflow's tracking REST API over one kept-alive HTTP(S) connection.
 
@@ -130,7 +128,14 @@ class RestStore:
         deadline: float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        parts = urlsplit(uri)
+        userinfo, bare = split_userinfo(uri)
+        try:
+            parts = urlsplit(bare)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise StoreError(
+                f"not a valid tracking URI: {sanitize_uri(uri)}", transient=False
+            ) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise StoreError(f"not an http(s) tracking URI: {sanitize_uri(uri)}", transient=False)
         self.display_uri = sanitize_uri(uri)
@@ -138,7 +143,7 @@ class RestStore:
         self._env = dict(os.environ if env is None else env)
         self._timeout = timeout
         self._deadline = deadline
-        self._auth = _auth_header(parts, self._env)
+        self._auth = _auth_header(userinfo, self._env)
         self._base = parts.path.rstrip("/") + API
         self._conn: http.client.HTTPConnection | None = None
 
@@ -149,8 +154,15 @@ class RestStore:
             return self._timeout
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise StoreError(f"MLflow at {self.display_uri} did not answer in time", transient=True)
+            raise self.slow()
         return min(self._timeout, left)
+
+    def slow(self) -> StoreError:
+        """The server is live or not, but gave no answer within the time allowed."""
+        return StoreError(
+            f"MLflow at {self.display_uri} is slow (no answer in {self._timeout:g} s)",
+            transient=True,
+        )
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if self._conn is None:
@@ -199,18 +211,19 @@ class RestStore:
         }
         if self._auth:
             headers["Authorization"] = self._auth
-        status, raw = self._send(method, path, body, headers)
-        return self._decode(endpoint, status, raw)
+        status, kind, raw = self._send(method, path, body, headers)
+        return self._decode(endpoint, status, kind, raw)
 
     def _send(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, str, bytes]:
         for attempt in (1, 2):
             conn = self._connection(self._remaining())
             try:
                 conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
-                return response.status, response.read()
+                kind = (response.getheader("Content-Type") or "no content type").split(";")[0]
+                return response.status, kind, response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self.close()  # a kept-alive connection the server closed: reconnect once
                 if attempt == 2:
@@ -222,35 +235,47 @@ class RestStore:
 
     def _unreachable(self, exc: BaseException) -> StoreError:
         if isinstance(exc, TimeoutError):
-            reason = "timed out"
-        elif isinstance(exc, ConnectionRefusedError):
+            return self.slow()
+        if isinstance(exc, ConnectionRefusedError):
             reason = "connection refused"
+        elif isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError)):
+            reason = "the connection was closed without an answer"
         else:
             reason = (getattr(exc, "strerror", None) or type(exc).__name__).lower()
-        return StoreError(f"MLflow at {self.display_uri} unreachable ({reason})", transient=True)
+        return StoreError(f"MLflow at {self.display_uri} is unreachable ({reason})", transient=True)
 
-    def _decode(self, endpoint: str, status: int, raw: bytes) -> dict[str, Any]:
-        try:
-            data = json.loads(raw) if raw else {}
-        except ValueError:
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        if 200 <= status < 300:
-            return data
-        code = str(data.get("error_code", ""))
-        detail = str(data.get("message", "")).splitlines()[0][:200] if data.get("message") else ""
-        words = f"HTTP {status}" + (f" {code}" if code else "") + (f": {detail}" if detail else "")
+    def _decode(self, endpoint: str, status: int, kind: str, raw: bytes) -> dict[str, Any]:
+        """MLflow's JSON object; anything else (HTML, an empty body, a proxy's error page) is
+        not an answer from MLflow: a transient error, so that queued work is kept."""
+        data = _json_object(raw)
         if status in (401, 403):
             words = f"HTTP {status}: check MLFLOW_TRACKING_USERNAME/PASSWORD or _TOKEN"
+            raise StoreError(
+                f"MLflow at {self.display_uri} refused {endpoint} ({words})", transient=True
+            )
+        if 200 <= status < 300 and data is not None:
+            return data
+        code = str(data.get("error_code", "")) if data is not None else ""
+        if not code or not (400 <= status < 600):
+            raise self.malformed(endpoint, f"HTTP {status}, {kind}")
+        message = str(data.get("message", "") if data else "")
+        detail = message.splitlines()[0][:200] if message.strip() else ""
+        words = f"HTTP {status} {code}" + (f": {detail}" if detail else "")
         self._raise(endpoint, status, code, words)
+
+    def malformed(self, endpoint: str, what: str) -> StoreError:
+        return StoreError(
+            f"MLflow at {self.display_uri} gave no MLflow answer to {endpoint} ({what}): "
+            "a proxy or login page in the way, or not an MLflow server",
+            transient=True,
+        )
 
     def _raise(self, endpoint: str, status: int, code: str, words: str) -> NoReturn:
         transient = status >= 500 or status in TRANSIENT_STATUS
         raise StoreError(
             f"MLflow at {self.display_uri} refused {endpoint} ({words})",
             transient=transient,
-            not_found=status == 404 or code == "RESOURCE_DOES_NOT_EXIST",
+            not_found=code == "RESOURCE_DOES_NOT_EXIST",
         )
 
     # -- endpoints -------------------------------------------------------------------------
@@ -280,7 +305,10 @@ class RestStore:
                 payload["page_token"] = token
 
     def get_run(self, run_id: str) -> Run:
-        return _run_from_json(self._request("GET", "runs/get", {"run_id": run_id})["run"])
+        run = self._request("GET", "runs/get", {"run_id": run_id}).get("run")
+        if not isinstance(run, dict) or not isinstance(run.get("info"), dict):
+            raise self.malformed("runs/get", "no run in the answer")
+        return _run_from_json(run)
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         self._request("POST", "runs/set-tag", {"run_id": run_id, "key": key, "value": value})
@@ -298,17 +326,38 @@ class RestStore:
             if exc.not_found:
                 return None
             raise
-        experiment = data.get("experiment", {})
+        return self._active_id(data, "experiments/get-by-name")
+
+    def has_experiment(self, experiment_id: str) -> bool:
+        """Whether an active experiment has this id."""
+        try:
+            data = self._request("GET", "experiments/get", {"experiment_id": experiment_id})
+        except StoreError as exc:
+            if exc.not_found:
+                return False
+            raise
+        return self._active_id(data, "experiments/get") is not None
+
+    def _active_id(self, data: Mapping[str, Any], endpoint: str) -> str | None:
+        experiment = data.get("experiment")
+        if not isinstance(experiment, dict) or not experiment.get("experiment_id"):
+            raise self.malformed(endpoint, "no experiment in the answer")
         if experiment.get("lifecycle_stage", "active") != "active":
             return None
         return str(experiment["experiment_id"])
 
     def all_experiment_ids(self) -> list[str]:
-        """Every active experiment's id."""
+        """Every active experiment's id.
+
+        An answer listing no experiment at all is taken for a proxy's `{}`: an MLflow server
+        has its `Default` experiment, and a tagging is never acknowledged on such an answer.
+        """
         ids: list[str] = []
         payload: dict[str, Any] = {"max_results": PAGE_SIZE, "view_type": ACTIVE_ONLY}
         while True:
             data = self._request("POST", "experiments/search", payload)
+            if not ids and not isinstance(data.get("experiments"), list):
+                raise self.malformed("experiments/search", "no experiment listed")
             ids.extend(str(e["experiment_id"]) for e in data.get("experiments", []))
             token = data.get("next_page_token")
             if not token:

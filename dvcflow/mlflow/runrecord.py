@@ -61,7 +61,7 @@ _RAN = re.compile(r"^Running stage '(?P<stage>.+)':$")
 _SKIPPED = re.compile(r"^Stage '(?P<stage>.+)' didn't change, skipping$")
 _CACHED = re.compile(r"^Stage '(?P<stage>.+)' is cached - skipping run, checking out outputs$")
 _FAILED = re.compile(r"^ERROR: failed to reproduce(?: stages:)? (?P<names>'.*)$")
-_QUOTED = re.compile(r"'([^']*)'(?=$|,| and |:)")
+_NAME_IN_LIST = re.compile(r"'([^']*)'(?:(, | and )|(?=$|:))")
 
 STATUSES = ("ran", "failed", "cached", "skipped")
 T = TypeVar("T")
@@ -225,6 +225,19 @@ def input_files(pipelines: Sequence[Pipeline], snapshot: Snapshot, project_root:
 # -- what `dvc repro` did --------------------------------------------------------------------
 
 
+def _failed_names(text: str) -> list[str]:
+    """The stage names DVC lists before its reason: `'a', 'b' and 'c': reason` (quoted names
+    in the reason, such as paths and hosts, are not stages)."""
+    names: list[str] = []
+    position = 0
+    while matched := _NAME_IN_LIST.match(text, position):
+        names.append(matched[1])
+        if not matched[2]:
+            break
+        position = matched.end()
+    return names
+
+
 class StageLog:
     """Stage outcomes read from DVC's log lines; fed raw output bytes from any thread."""
 
@@ -249,7 +262,7 @@ class StageLog:
     def _line(self, raw: bytes) -> None:
         text = _ANSI.sub(b"", raw).decode("utf-8", "replace").strip()
         if failed := _FAILED.match(text):
-            for name in _QUOTED.findall(failed["names"]):
+            for name in _failed_names(failed["names"]):
                 self.stages[name] = "failed"
             return
         for pattern, status in ((_RAN, "ran"), (_SKIPPED, "skipped"), (_CACHED, "cached")):

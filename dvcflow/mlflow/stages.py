@@ -130,6 +130,17 @@ def _status(exc: BaseException | None, terminated: _Terminated) -> str:
     return "FAILED"
 
 
+def _one_line(exc: BaseException) -> str:
+    from dvcflow.mlflow.console import client_failure
+    from dvcflow.mlflow.redact import redact
+
+    return redact(client_failure(exc))
+
+
+def _warn(message: str) -> None:
+    print(f"dvcflow: warning: {message}", file=sys.stderr, flush=True)
+
+
 def _end(mlflow: Any, run_id: str, status: str) -> None:
     """End our run (and nested runs the block left open above it) with `status`."""
     active = mlflow.active_run()
@@ -161,7 +172,9 @@ def stage_run(
 ) -> Iterator[Any]:
     """A run for the DVC stage being executed, nested in `dvcflow-repro`'s parent run.
 
-    Yields MLflow's `ActiveRun`. Usable as `with stage_run():` and as `@stage_run()`.
+    Yields MLflow's `ActiveRun` (None, after a warning on stderr, when MLflow cannot open the
+    run: the stage's work runs all the same; a run MLflow cannot end is warned about, never a
+    reason to fail the stage). Usable as `with stage_run():` and as `@stage_run()`.
     `name` overrides the run name (default: the stage's address, else the script's name);
     `tags` are added to dvcflow's; `hash_deps=False` skips hashing the stage's deps.
     """
@@ -180,7 +193,12 @@ def stage_run(
         if env.get(EXPERIMENT_ENV):
             options["experiment_id"] = env[EXPERIMENT_ENV]
     with _Terminated() as terminated:
-        run = mlflow.start_run(run_name=_run_name(name, env), tags=run_tags, **options)
+        try:
+            run = mlflow.start_run(run_name=_run_name(name, env), tags=run_tags, **options)
+        except Exception as exc:  # MLflow gone or failing: the stage's work comes first
+            _warn(f"no MLflow run for this stage: MLflow is {_one_line(exc)}; it runs all the same")
+            yield None
+            return
         failure: BaseException | None = None
         try:
             yield run
@@ -188,4 +206,10 @@ def stage_run(
             failure = exc
             raise
         finally:
-            _end(mlflow, run.info.run_id, _status(failure, terminated))
+            try:
+                _end(mlflow, run.info.run_id, _status(failure, terminated))
+            except Exception as exc:  # never turn the stage's finished work into a failure
+                _warn(
+                    f"cannot end this stage's MLflow run {run.info.run_id[:8]}: "
+                    f"MLflow is {_one_line(exc)}"
+                )

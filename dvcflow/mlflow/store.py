@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from dvcflow.errors import MissingExtra
-from dvcflow.mlflow.rest import PAGE_SIZE, RestStore, Run, StoreError, sanitize_uri
+from dvcflow.mlflow.redact import redact, sanitize_uri
+from dvcflow.mlflow.rest import PAGE_SIZE, RestStore, Run, StoreError
 
 __all__ = ["Run", "StoreError", "TrackingStore", "default_tracking_uri", "open_store"]
 
@@ -42,6 +43,8 @@ class TrackingStore(Protocol):
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None: ...
 
     def experiment_id(self, name: str) -> str | None: ...
+
+    def has_experiment(self, experiment_id: str) -> bool: ...
 
     def all_experiment_ids(self) -> list[str]: ...
 
@@ -105,13 +108,32 @@ def open_store(uri: str, *, timeout: float, deadline: float | None) -> TrackingS
     return ClientStore(uri, timeout=timeout)
 
 
-def _quiet_mlflow_environment(timeout: float) -> None:
-    """Before `import mlflow`: no telemetry, no retries, short HTTP timeouts, little logging."""
-    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
-    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, round(timeout)))
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+def cap_client_http(
+    timeout: float, retries: int, env: MutableMapping[str, str] | None = None
+) -> None:
+    """Before `import mlflow`: at most `retries` HTTP retries and `timeout` s per request.
+
+    The mlflow client retries a failed request 7 times with exponential backoff and waits
+    120 s for each answer (minutes when a server is gone); values the user set lower are kept.
+    Also: no telemetry, little logging.
+    """
+    env = os.environ if env is None else env
+    _cap(env, "MLFLOW_HTTP_REQUEST_MAX_RETRIES", retries)
+    _cap(env, "MLFLOW_HTTP_REQUEST_TIMEOUT", max(1, round(timeout)))
+    _cap(env, "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", 1)
+    _cap(env, "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", 0)
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    env.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+
+def _cap(env: MutableMapping[str, str], name: str, cap: int) -> None:
+    try:
+        if 0 <= float(env.get(name, "")) <= cap:
+            return
+    except ValueError:
+        pass
+    env[name] = str(cap)
 
 
 class ClientStore:
@@ -119,7 +141,8 @@ class ClientStore:
 
     def __init__(self, uri: str, *, timeout: float) -> None:
         self.display_uri = sanitize_uri(uri)
-        _quiet_mlflow_environment(timeout)
+        self._uri = uri
+        cap_client_http(timeout, retries=0)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -142,14 +165,13 @@ class ClientStore:
             code = str(getattr(exc, "error_code", ""))
             message = str(exc.message).splitlines()[0][:200] if exc.message else code
             raise StoreError(
-                f"MLflow store {self.display_uri}: {message}",
+                redact(f"MLflow store {self.display_uri}: {message}", [self._uri]),
                 transient=code not in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST"),
                 not_found=code == "RESOURCE_DOES_NOT_EXIST",
             ) from None
         except Exception as exc:  # the database, the file system, the network
-            raise StoreError(
-                f"MLflow store {self.display_uri}: {type(exc).__name__}: {exc}", transient=True
-            ) from None
+            text = f"MLflow store {self.display_uri}: {type(exc).__name__}: {exc}"
+            raise StoreError(redact(text, [self._uri]), transient=True) from None
 
     def search_runs(
         self,
@@ -192,6 +214,15 @@ class ClientStore:
         if experiment is None or experiment.lifecycle_stage != "active":
             return None
         return str(experiment.experiment_id)
+
+    def has_experiment(self, experiment_id: str) -> bool:
+        try:
+            experiment = self._call(self._client.get_experiment, experiment_id)
+        except StoreError as exc:
+            if exc.not_found:
+                return False
+            raise
+        return experiment is not None and experiment.lifecycle_stage == "active"
 
     def all_experiment_ids(self) -> list[str]:
         from mlflow.entities import ViewType

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +20,20 @@ from typing import Any
 
 import pytest
 
-from dvcflow.config import Config
-from dvcflow.git.commits import git_dirs, parse_pairs, rewritten_pairs
-from dvcflow.mlflow.matching import load_settings
-from dvcflow.mlflow.queue import QueueError, TagQueue
-from dvcflow.mlflow.rest import sanitize_uri
-
-from .conftest import MLFLOW_TAG, MLFLOW_TAG_CONFIG, PRE_COMMIT, Repo, Server
+from ..conftest import PRE_COMMIT, Repo
+from .conftest import (
+    MLFLOW_TAG,
+    MLFLOW_TAG_CONFIG,
+    Server,
+    make_run,
+    mlflow_client,
+    queue_file,
+    tag_hook,
+)
+from .conftest import run_tags as tags
 
 HOOK = MLFLOW_TAG
+MLFLOW_SECTION = "[tool.dvcflow.mlflow]\ntimeout = 90\n"  # generous: a busy machine is slow
 RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
 
 PRE_COMMIT_CONFIG = (
@@ -96,18 +100,8 @@ def commit(repo: Repo, message: str, *extra: str) -> tuple[str, str]:
     return repo.git("rev-parse", "HEAD").strip(), proc.stdout + proc.stderr
 
 
-def hook(
-    repo: Repo, *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HOOK, *args],
-        cwd=repo.root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-        check=False,
-    )
+def hook(repo: Repo, *args: str, env: dict[str, str] | None = None) -> Any:
+    return tag_hook(repo.root, *args, env=env)
 
 
 @dataclass
@@ -144,253 +138,8 @@ def run_pipeline(
     return Pipeline(parent, children)
 
 
-def client(uri: str) -> Any:
-    from mlflow.tracking import MlflowClient
-
-    return MlflowClient(tracking_uri=uri)
-
-
-def tags(uri: str, run_id: str) -> dict[str, str]:
-    return dict(client(uri).get_run(run_id).data.tags)
-
-
-def make_run(
-    uri: str, experiment: str, *, start: int, status: str = "FINISHED", **run_tags: str
-) -> str:
-    """A top-level run created directly with MLflow's client (the decoys)."""
-    mlflow_client = client(uri)
-    found = mlflow_client.get_experiment_by_name(experiment)
-    exp_id = found.experiment_id if found else mlflow_client.create_experiment(experiment)
-    run = mlflow_client.create_run(exp_id, start_time=start, tags=run_tags)
-    mlflow_client.set_terminated(run.info.run_id, status, end_time=start + 500)
-    return str(run.info.run_id)
-
-
 def iso_time(repo: Repo, sha: str) -> str:
     return repo.git("log", "-1", "--format=%cI", sha).strip()
-
-
-def queue_file(repo: Repo) -> Path:
-    return repo.root / ".git" / "dvcflow" / "mlflow-queue.jsonl"
-
-
-# -- the queue -------------------------------------------------------------------------------
-
-
-def test_queue_keeps_entries_until_acknowledged(tmp_path: Path) -> None:
-    queue = TagQueue(tmp_path / "dvcflow")
-    first = queue.append({"op": "tag", "commit": "a" * 40, "uri": "http://h"})
-    second = queue.append({"op": "move", "pairs": [], "uri": "http://h"})
-    assert [e["id"] for e in queue.pending()] == [first, second]
-    queue.ack(first)
-    queue.ack(first)  # re-delivery acknowledged twice: harmless
-    assert [e["id"] for e in queue.pending()] == [second]
-    queue.compact()
-    assert len(queue.path.read_text().splitlines()) == 1
-    queue.ack(second)
-    queue.compact()
-    assert not queue.path.exists()
-    assert queue.pending() == []
-
-
-def test_queue_survives_a_line_torn_by_a_crash(tmp_path: Path) -> None:
-    queue = TagQueue(tmp_path / "dvcflow")
-    kept = queue.append({"op": "tag", "commit": "b" * 40})
-    with queue.path.open("ab") as handle:
-        handle.write(b'{"op": "tag", "commit": "cc')  # the process died mid-write
-    later = queue.append({"op": "tag", "commit": "d" * 40})
-    assert [e["id"] for e in queue.pending()] == [kept, later]
-
-
-def test_queue_never_stores_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok-12345")
-    queue = TagQueue(tmp_path / "dvcflow")
-    queue.append({"op": "tag", "uri": "https://alice:pw-678@mlflow.example/prefix?k=v"})
-    assert "pw-678" not in queue.path.read_text()
-    assert queue.pending()[0]["uri"] == "https://mlflow.example/prefix"
-    with pytest.raises(QueueError, match="credential"):
-        queue.append({"op": "tag", "note": "Bearer tok-12345"})
-    assert "tok-12345" not in queue.path.read_text()
-
-
-def test_queue_lives_in_the_common_git_dir_shared_by_worktrees(repo: Repo) -> None:
-    repo.write("a.txt", "a\n")
-    repo.add()
-    repo.commit("a")
-    repo.git("worktree", "add", "-q", str(repo.root.parent / "wt"), "-b", "wt")
-    main_dirs, wt_dirs = git_dirs(repo.root), git_dirs(repo.root.parent / "wt")
-    assert wt_dirs.git_dir != main_dirs.git_dir
-    assert wt_dirs.common_dir == main_dirs.common_dir == (repo.root / ".git").resolve()
-
-
-def test_sanitize_uri_drops_credentials_query_and_fragment() -> None:
-    assert sanitize_uri("https://u:p@host:5000/a/?token=x#f") == "https://host:5000/a/"
-    assert sanitize_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
-    assert sanitize_uri("postgresql://u:p@db/mlflow") == "postgresql://db/mlflow"
-    assert sanitize_uri("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
-    assert sanitize_uri("databricks") == "databricks"
-
-
-def test_settings_come_from_pyproject_then_mlflow_environment(tmp_path: Path) -> None:
-    env = {
-        "MLFLOW_TRACKING_URI": "http://env:5000",
-        "MLFLOW_EXPERIMENT_NAME": "from-env",
-        "MLFLOW_EXPERIMENT_ID": "7",
-    }
-    from_env = load_settings(Config(), tmp_path, env=env, cwd=tmp_path)
-    assert (from_env.tracking_uri, from_env.experiments, from_env.experiment_ids) == (
-        "http://env:5000",
-        ("from-env",),
-        ("7",),
-    )
-    assert (from_env.match, from_env.timeout, from_env.enabled) == ("parent-commit", 2.0, True)
-    config = Config(
-        sections={
-            "mlflow": {
-                "tracking-uri": "sqlite:///mlflow.db",
-                "experiments": ["a", "b"],
-                "match": "since-parent",
-            }
-        }
-    )
-    configured = load_settings(config, tmp_path, env=env, cwd=tmp_path)
-    assert configured.tracking_uri == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
-    assert (configured.experiments, configured.experiment_ids) == (("a", "b"), ())
-    assert configured.match == "since-parent"
-    cli = load_settings(
-        config, tmp_path, env=env, cwd=tmp_path, cli_uri="./mlruns", cli_experiments=["c"]
-    )
-    assert (cli.tracking_uri, cli.experiments) == (str(tmp_path.resolve() / "mlruns"), ("c",))
-    databricks = load_settings(Config(), tmp_path, env={"MLFLOW_TRACKING_URI": "databricks"})
-    assert databricks.tracking_uri == "databricks"
-    nothing = load_settings(Config(), tmp_path, env={}, cwd=tmp_path)
-    assert nothing.tracking_uri is None and nothing.experiments == ()
-
-
-def test_rewritten_commits_are_found_without_stdin(repo: Repo) -> None:
-    for name in ("a", "b"):
-        repo.write(f"{name}.txt", name)
-        repo.add()
-        repo.commit(name)
-    old = repo.git("rev-parse", "HEAD").strip()
-    new = repo.commit("b amended", "--amend")
-    dirs = git_dirs(repo.root)
-    assert rewritten_pairs(dirs, "amend") == ([(old, new)], "reflog")
-    repo.git("checkout", "-q", "-b", "side", "HEAD~1")
-    repo.write("c.txt", "c")
-    repo.add()
-    repo.commit("c")
-    repo.git("checkout", "-q", "main")
-    repo.git("rebase", "-q", "side")
-    rebased = repo.git("rev-parse", "HEAD").strip()
-    assert rewritten_pairs(dirs, "rebase") == ([(new, rebased)], "ORIG_HEAD")  # state gone
-    assert parse_pairs(f"{old} {new}\n{new} {rebased} extra\nnoise\n") == [
-        (old, new),
-        (new, rebased),
-    ]
-
-
-# -- never fail, never hang ------------------------------------------------------------------
-
-
-def test_unanswering_server_queues_within_the_deadline(repo: Repo, home: Path) -> None:
-    setup = '[tool.dvcflow.mlflow]\ntimeout = 0.5\nexperiments = ["x"]\n'
-    repo.write("pyproject.toml", setup)
-    repo.add()
-    sha = repo.commit("c")
-    with socket.socket() as silent:  # accepts connections, never answers
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        uri = f"http://alice:s3cret-pw@127.0.0.1:{silent.getsockname()[1]}"
-        started = time.monotonic()
-        proc = hook(repo, "--tracking-uri", uri, env={"MLFLOW_TRACKING_PASSWORD": "pw-2468"})
-        elapsed = time.monotonic() - started
-    assert proc.returncode == 0
-    assert elapsed < 5, elapsed  # a hang guard: the deadline is 0.5 s plus Python's start
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("dvcflow: warning: MLflow at http://127.0.0.1")
-    assert "1 tagging queued" in lines[0] and "--retry" in lines[0]
-    text = queue_file(repo).read_text()
-    assert sha in text
-    assert "s3cret-pw" not in text + proc.stdout + proc.stderr and "pw-2468" not in text
-    assert not list(home.iterdir())
-
-
-@pytest.mark.parametrize(("status", "words"), [(503, "HTTP 503"), (401, "HTTP 401")])
-def test_server_error_or_bad_credentials_queue(
-    repo: Repo, home: Path, status: int, words: str
-) -> None:
-    import http.server
-    import threading
-
-    class Refuse(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_POST = do_GET
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        repo.write("a.txt", "a")
-        repo.add()
-        sha = repo.commit("a")
-        uri = f"http://127.0.0.1:{server.server_address[1]}"
-        proc = hook(repo, "--tracking-uri", uri, env={"MLFLOW_TRACKING_TOKEN": "tok-13579"})
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert proc.returncode == 0 and proc.stdout == ""
-    assert proc.stderr.count("\n") == 1 and words in proc.stderr
-    assert "tok-13579" not in proc.stderr
-    assert sha in queue_file(repo).read_text()
-
-
-def test_missing_mlflow_package_is_one_line_and_exit_zero(repo: Repo, home: Path) -> None:
-    repo.write("mlflow.db", "")
-    repo.write("a.txt", "a")
-    repo.add("a.txt")
-    repo.commit("a")
-    code = (
-        "import sys; sys.modules['mlflow'] = None; sys.argv[0] = 'dvcflow-mlflow-tag'; "
-        "from dvcflow.hooks.mlflow_tag import main; main()"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, "--tracking-uri", "sqlite:///mlflow.db"],
-        cwd=repo.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0
-    assert proc.stderr.count("\n") == 1
-    assert "pip install 'dvcflow[mlflow]'" in proc.stderr
-
-
-def test_disabled_unconfigured_and_outside_git_say_so_and_exit_zero(
-    repo: Repo, home: Path, tmp_path: Path
-) -> None:
-    repo.write("a.txt", "a")
-    repo.add()
-    repo.commit("a")
-    unconfigured = hook(repo)
-    assert unconfigured.returncode == 0
-    assert "no MLflow tracking URI" in unconfigured.stdout
-    repo.write("pyproject.toml", "[tool.dvcflow.mlflow]\nenabled = false\n")
-    disabled = hook(repo, "--tracking-uri", "http://127.0.0.1:9")
-    assert disabled.returncode == 0 and "disabled" in disabled.stdout
-    assert not queue_file(repo).exists()
-    outside = subprocess.run([HOOK], cwd=tmp_path, capture_output=True, text=True, check=False)
-    assert outside.returncode == 0 and outside.stderr.startswith("dvcflow: warning:")
-    usage = subprocess.run(
-        [HOOK, "--no-such-option"], cwd=repo.root, capture_output=True, text=True, check=False
-    )
-    assert usage.returncode == 2
 
 
 # -- a local SQLite store --------------------------------------------------------------------
@@ -404,8 +153,7 @@ def test_local_sqlite_store_through_pre_commit(
     # `mlflow_server` is only requested so that it boots while this test runs.
     setup_repo(
         repo,
-        '[tool.dvcflow.mlflow]\ntracking-uri = "sqlite:///mlflow.db"\n'
-        'experiments = ["local-exp"]\n',
+        MLFLOW_SECTION + 'tracking-uri = "sqlite:///mlflow.db"\nexperiments = ["local-exp"]\n',
     )
     assert not repo.path("mlflow.db").exists()  # the hook never creates a store
     uri = f"sqlite:///{repo.root / 'mlflow.db'}"
@@ -430,9 +178,9 @@ def test_commit_tags_the_run_tree_behind_it_and_amend_and_rebase_move_the_tags(
 ) -> None:
     uri = mlflow_server.uri
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # the hook falls back to MLflow's variable
-    parent_sha = setup_repo(repo, '[tool.dvcflow.mlflow]\nexperiments = ["pipeline-exp"]\n')
+    parent_sha = setup_repo(repo, MLFLOW_SECTION + 'experiments = ["pipeline-exp"]\n')
     pipeline = run_pipeline(repo, uri, "pipeline-exp", ("prepare", "train", "evaluate"))
-    newest = int(client(uri).get_run(pipeline.parent).info.start_time)
+    newest = int(mlflow_client(uri).get_run(pipeline.parent).info.start_time)
     source = {"mlflow.source.git.commit": parent_sha}
     decoys = {
         "older run": make_run(uri, "pipeline-exp", start=newest - 500, **source),
@@ -464,6 +212,8 @@ def test_commit_tags_the_run_tree_behind_it_and_amend_and_rebase_move_the_tags(
 
     amended, output = commit(repo, "lr 0.2, reworded", "--amend")
     assert f"moved the tags of 5 MLflow runs from {sha[:7]} to {amended[:7]} (amend)" in output
+    assert "nothing to tag" not in output  # the amend says what moved, in one line
+    assert len([line for line in output.splitlines() if line.startswith("dvcflow:")]) == 1
     for run_id in [pipeline.parent, *pipeline.children]:
         run_tags = tags(uri, run_id)
         assert (run_tags["dvcflow.git.commit"], run_tags["dvcflow.git.rewritten_from"]) == (
@@ -486,7 +236,7 @@ def test_commit_tags_the_run_tree_behind_it_and_amend_and_rebase_move_the_tags(
         assert tags(uri, run_id)["dvcflow.git.commit_time"] == iso_time(repo, rebased)
     for name, run_id in decoys.items():  # neither the amend nor the side commit took them
         assert "dvcflow.git.commit" not in tags(uri, run_id), name
-    assert not queue_file(repo).exists()
+    assert not queue_file(repo.root).exists()
 
 
 @pytest.mark.slow
@@ -496,7 +246,7 @@ def test_dvc_lock_md5_tag_is_preferred_and_must_match(
     import hashlib
 
     uri = mlflow_server.uri
-    repo.write("pyproject.toml", '[tool.dvcflow.mlflow]\nexperiments = ["lock-exp"]\n')
+    repo.write("pyproject.toml", MLFLOW_SECTION + 'experiments = ["lock-exp"]\n')
     repo.add()
     parent_sha = repo.commit("base")
     lock = "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n"
@@ -504,8 +254,8 @@ def test_dvc_lock_md5_tag_is_preferred_and_must_match(
     now = int(time.time() * 1000)
     source = {"mlflow.source.git.commit": parent_sha}
     exact = make_run(uri, "lock-exp", start=now, **{"dvcflow.dvc_lock.md5": md5})
-    child = client(uri).create_run(
-        client(uri).get_run(exact).info.experiment_id,
+    child = mlflow_client(uri).create_run(
+        mlflow_client(uri).get_run(exact).info.experiment_id,
         start_time=now + 10,
         tags={"mlflow.parentRunId": exact},
     )
@@ -536,7 +286,7 @@ def test_since_parent_match_tags_every_untagged_run(
     uri = mlflow_server.uri
     repo.write(
         "pyproject.toml",
-        '[tool.dvcflow.mlflow]\nexperiments = ["since-exp"]\nmatch = "since-parent"\n',
+        MLFLOW_SECTION + 'experiments = ["since-exp"]\nmatch = "since-parent"\n',
     )
     repo.add()
     repo.commit("base")
@@ -558,20 +308,18 @@ def test_stopped_server_queues_and_restarted_server_receives_the_queue(
     repo: Repo, home: Path, mlflow_server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uri = mlflow_server.uri
-    setup_repo(repo, '[tool.dvcflow.mlflow]\nexperiments = ["queue-exp"]\n')
+    setup_repo(repo, MLFLOW_SECTION + 'experiments = ["queue-exp"]\n')
     pipeline = run_pipeline(repo, uri, "queue-exp", ("train",))
     mlflow_server.stop()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri.replace("//", "//bob:pa55-word@"))
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "pa55-word")
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "bob")
     repo.write("params.yaml", "lr: 0.3\n")
-    started = time.monotonic()
     sha, output = commit(repo, "lr 0.3")
-    assert time.monotonic() - started < 15  # a hang guard, not a benchmark (see bench/)
     warnings = [line for line in output.splitlines() if "dvcflow: warning" in line]
     assert len(warnings) == 1 and "connection refused" in warnings[0]
     assert "1 tagging queued" in warnings[0]
-    queued = queue_file(repo).read_text()
+    queued = queue_file(repo.root).read_text()
     assert json.loads(queued.splitlines()[0])["commit"] == sha
     assert "pa55-word" not in queued and "bob" not in queued
 
@@ -584,6 +332,6 @@ def test_stopped_server_queues_and_restarted_server_receives_the_queue(
     assert "dvcflow: warning" not in output
     for run_id in [pipeline.parent, *pipeline.children]:
         assert tags(uri, run_id)["dvcflow.git.commit"] == sha
-    assert not queue_file(repo).exists()
+    assert not queue_file(repo.root).exists()
     retry = hook(repo, "--retry")
     assert retry.returncode == 0 and "no queued MLflow tagging" in retry.stdout
