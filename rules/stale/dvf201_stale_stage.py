@@ -32,11 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dvcflow.rules.stale.analysis import stale_findings
+from dvcflow.rules.stale.analysis import stale_findings, stale_report
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.dvc.status import Verdict, stale_report
+from dvcflow.dvc.status import Verdict
 
 CODE = "DVF201"
 NAME = "stale-stage"

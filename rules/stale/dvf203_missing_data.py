@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dvcflow.rules.stale.analysis import verdict_finding
+from dvcflow.rules.stale.analysis import stale_report, verdict_finding
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.dvc.status import Verdict, stale_report
+from dvcflow.dvc.status import Verdict
 
 CODE = "DVF203"
 NAME = "missing-data"
