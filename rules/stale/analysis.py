@@ -9,11 +9,12 @@ way for all three.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Literal
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId
-from dvcflow.dvc.status import Change, StaleReport, Verdict
+from dvcflow.dvc.status import Change, StaleReport, Verdict, install_dvc_fix
 from dvcflow.dvc.status import stale_report as workspace_report
 from dvcflow.errors import DvcflowError
 
@@ -26,7 +27,24 @@ def stale_report(ctx: Context) -> StaleReport:
 def _with_version_note(ctx: Context, report: StaleReport) -> StaleReport:
     if report.problems or any(v.changes or v.missing for v in report.verdicts):
         report.version_note = version_note(ctx)  # only findings show it; it costs a lookup
+    if any(p.needs_dvc for p in report.problems):
+        requirement = _dvc_requirement(ctx)
+        report.problems = [
+            replace(p, fix=install_dvc_fix(requirement)) if p.needs_dvc else p
+            for p in report.problems
+        ]
     return report
+
+
+def _dvc_requirement(ctx: Context) -> str:
+    """`dvc==X` when the project pins one version of dvc, else `dvc`."""
+    from dvcflow.rules.pin import scope as pins
+
+    try:
+        pinned = pins.status(pins.declarations(ctx.staged), "dvc").versions
+    except DvcflowError:
+        return "dvc"
+    return f"dvc=={pinned[0]}" if len(pinned) == 1 else "dvc"
 
 
 def version_note(ctx: Context) -> str:

@@ -49,7 +49,15 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     report = stale_report(ctx)
     for problem in report.problems:
         text = problem.message + report.version_note
-        yield RULE.at(problem.path, problem.line, 0, text, fix=problem.fix, target=problem.path)
+        yield RULE.at(
+            problem.path,
+            problem.line,
+            0,
+            text,
+            fix=problem.fix,
+            target=problem.path,
+            severity=problem.severity,
+        )
     yield from stale_findings(ctx, RULE, "stage", message, fallback="address")
 
 

@@ -4,8 +4,9 @@ The engine behind rules DVF201 stale-stage, DVF202 stale-data and DVF203 missing
 
 1. The status. For each DVC project of the workspace, the result of DVC's `Repo.status()`
    (`{"train": [{"changed deps": {"params.yaml": {"train.lr": "modified"}}}]}`): computed by
-   `dvcflow.dvc.status.fast` without importing DVC when it understands everything in the project,
-   else by DVC's own Python API (imported here, lazily, only then).
+   `dvcflow.dvc.status.fast` without importing DVC; a stage or `.dvc` file it does not model
+   is handed over alone, as a target, to DVC's own Python API (`handover`, imported lazily,
+   only then); the whole project only for config it does not model.
 2. The verdict. Each reported change is either *stale* (what `dvc repro --allow-missing`
    would re-run a stage for: a modified or new dep, changed params, a modified output, a
    changed command) or *missing* data (a deleted dep, an output deleted or not in the cache:
@@ -16,13 +17,16 @@ The engine behind rules DVF201 stale-stage, DVF202 stale-data and DVF203 missing
 
 The workspace is judged as a whole in every mode (pre-commit and `--all`): dvc.yaml and
 dvc.lock are read from the work tree, as DVC reads them. The `dvc` package is needed only when
-DVC itself must answer; then its absence is a MissingExtra error (exit 2). A project whose
-dvc.yaml or dvc.lock DVC would refuse is left to DVF105.
+DVC itself must answer, and only for the stages it must judge; then its absence is a warning
+problem naming them and how to install it. A project whose dvc.yaml or dvc.lock DVC would
+refuse is left to DVF105.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -30,8 +34,9 @@ from typing import TYPE_CHECKING, Literal
 from dvcflow.dvc.dvcfiles import is_dvc_file
 from dvcflow.dvc.pipeline import Pipeline
 from dvcflow.dvc.projects import DvcProject
-from dvcflow.dvc.status.fast import project_status
+from dvcflow.dvc.status.fast import FastStatus, project_status
 from dvcflow.dvc.status.handover import dvc_status
+from dvcflow.dvc.status.ignore import DvcIgnore
 from dvcflow.dvc.status.locks import busy_reason, is_busy
 from dvcflow.dvc.status.model import RawStatus, StatusEntry, Unsupported
 from dvcflow.dvc.status.report import (
@@ -39,6 +44,7 @@ from dvcflow.dvc.status.report import (
     ChangeKind,
     DvcBusy,
     DvcFailed,
+    DvcNotInstalled,
     Problem,
     StaleReport,
     Verdict,
@@ -55,6 +61,7 @@ __all__ = [
     "ChangeKind",
     "DvcBusy",
     "DvcFailed",
+    "DvcNotInstalled",
     "Problem",
     "RawStatus",
     "StaleReport",
@@ -64,6 +71,7 @@ __all__ = [
     "build_report",
     "busy_reason",
     "dvc_status",
+    "install_dvc_fix",
     "is_busy",
     "parse_changes",
     "stale_report",
@@ -106,11 +114,16 @@ def _dvc_files(ctx: Context) -> list[str]:
     snapshot = ctx.workspace
     project_map = ctx.projects("workspace")
     found: list[str] = []
+    ignores: dict[str, DvcIgnore] = {}
     for path in snapshot.files():
         if not is_dvc_file(path):
             continue
         owner = project_map.owner(path)
-        if owner is not None and not owner.is_ignored(path):
+        if owner is None:
+            continue
+        if owner.root not in ignores:
+            ignores[owner.root] = DvcIgnore(owner)
+        if not ignores[owner.root].is_ignored(path):
             found.append(path)
     return found
 
@@ -135,21 +148,31 @@ def _project_raw(
         report.problems.append(_busy_problem(project, where, busy))
         return None
     nested = tuple(r for r in roots if r != project.root and is_within(r, project.root))
-    if engine != "dvc":
+    fast: FastStatus | None = None
+    if engine == "dvc":
+        report.engines[project.root] = "dvc: requested"
+    else:
         try:
-            raw = project_status(
+            fast = project_status(
                 ctx.root, project, pipelines, dvc_files, ctx.workspace, nested, blob_cache(ctx)
             )
-            report.engines[project.root] = "fast"
-            return raw
         except Unsupported as exc:
             if engine == "fast":
                 raise
             report.engines[project.root] = f"dvc: {exc}"
-    else:
-        report.engines[project.root] = "dvc: requested"
+            report.handed_over[_label(project, "(the whole project)")] = str(exc)
+    if fast is not None:
+        if engine == "fast" and fast.handed:
+            raise Unsupported(next(iter(fast.handed.values())))
+        _count_fast(report, project, fast)
+        if not fast.handed:
+            return fast.raw
+    targets = list(fast.handed) if fast is not None else None
+    report.judged["dvc"] += len(targets) if targets is not None else _size(pipelines, dvc_files)
     try:
-        return dvc_status(folder)
+        return {**(fast.raw if fast else {}), **dvc_status(folder, targets)}
+    except DvcNotInstalled:
+        report.problems.append(_no_dvc_problem(project, where, targets, report.handed_over))
     except DvcBusy as exc:
         report.problems.append(_busy_problem(project, where, str(exc).splitlines()[0]))
     except DvcFailed as exc:
@@ -160,7 +183,51 @@ def _project_raw(
                 project.command("dvc status"),
             )
         )
-    return None
+    return fast.raw if fast is not None else None
+
+
+def _count_fast(report: StaleReport, project: DvcProject, fast: FastStatus) -> None:
+    report.judged["fast"] += fast.judged
+    for address, what in fast.not_checked.items():
+        report.not_checked[_label(project, address)] = what
+    for address, why in fast.handed.items():
+        report.handed_over[_label(project, address)] = why
+    report.engines[project.root] = "fast"
+    if fast.handed:
+        report.engines[project.root] = f"fast; dvc for {', '.join(fast.handed)}"
+
+
+def _no_dvc_problem(
+    project: DvcProject, where: str, targets: list[str] | None, why: dict[str, str]
+) -> Problem:
+    """DVC must judge some stages, and it is not installed: a warning, not an error exit."""
+    what = ", ".join(targets) if targets else "this project"
+    reason = next(iter(why.values()), "") if why else ""
+    message = (
+        f"staleness of {what} was not checked: it needs DVC's own engine"
+        f"{f' ({reason})' if reason else ''}, and the `dvc` package is not installed where "
+        "dvcflow runs"
+    )
+    return Problem(where, message, install_dvc_fix("dvc"), severity="warning", needs_dvc=True)
+
+
+def install_dvc_fix(requirement: str) -> str:
+    """How to make `dvc` importable: the hook's environment under pre-commit, else pip."""
+    if os.environ.get("PRE_COMMIT") == "1":
+        return (
+            f'add `additional_dependencies: ["{requirement}"]` to the dvcflow hook in '
+            ".pre-commit-config.yaml"
+        )
+    return f"pip install {shlex.quote(requirement)}"
+
+
+def _label(project: DvcProject, address: str) -> str:
+    """A stage or `.dvc` file as the user finds it from the repository root."""
+    return f"{address} (project {project.root}/)" if project.root else address
+
+
+def _size(pipelines: list[Pipeline], dvc_files: list[str]) -> int:
+    return sum(len(p.stages) for p in pipelines) + len(dvc_files)
 
 
 def _unstaged_refusals(ctx: Context, pipelines: list[Pipeline]) -> Iterator[Problem]:

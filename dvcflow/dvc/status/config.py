@@ -16,7 +16,9 @@ from dvcflow.dvc.status.model import Unsupported
 if TYPE_CHECKING:
     import configparser
 
-_CACHE_KEYS = frozenset({"dir", "type", "protected", "slow_link_warning"})
+# cache.shared only sets the modes of files DVC writes; objects stay 0o444 (dvc_data's
+# LocalHashFileDB.CACHE_MODE), so the status is read the same way.
+_CACHE_KEYS = frozenset({"dir", "type", "protected", "slow_link_warning", "shared"})
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from dvcflow.dvc.pipeline import Pipeline
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.status.config import read_settings
 from dvcflow.dvc.status.model import RawStatus, StatusEntry, Unsupported
-from dvcflow.dvc.status.plan import EntryPlan, ParamsPlan, StagePlan, dvc_file_plan, stage_plan
+from dvcflow.dvc.status.plan import EntryPlan, ParamsPlan, Planner, StagePlan
 from dvcflow.dvc.status.statedb import (  # noqa: F401 - re-exported for tests/test_rules_stale.py
     SQLITE_MAX_VARIABLES,
     StateDb,
@@ -36,16 +37,26 @@ from dvcflow.dvc.status.statedb import (  # noqa: F401 - re-exported for tests/t
     decode_entries,
     state_checksum,
 )
-from dvcflow.dvc.status.workspace import DirNode, Workspace
-from dvcflow.errors import DvcflowError
+from dvcflow.dvc.status.workspace import DirNode, Node, Workspace
 from dvcflow.git.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from dvcflow.git.blobcache import BlobCache
 
 
+def _node(ws: Workspace, entry: EntryPlan) -> Node:
+    """The entry's file or folder; folders DVC walks differently are left to DVC."""
+    if entry.outside or ws.ignore.active:
+        full = ws.absolute(entry.repo_path)
+        if entry.outside and os.path.isdir(full):
+            raise Unsupported(f"{entry.shown} is a folder outside the DVC project")
+        if not entry.outside and ws.ignore.is_ignored(entry.repo_path) and os.path.isdir(full):
+            raise Unsupported(f"{entry.shown} is a .dvcignored folder")
+    return ws.node(entry.repo_path)
+
+
 def _dep_status(ws: Workspace, entry: EntryPlan) -> str | None:
-    node = ws.node(entry.repo_path)
+    node = _node(ws, entry)
     if node is None:
         return "deleted"
     actual = ws.md5(node, entry.name)
@@ -145,22 +156,25 @@ def _touch_nodes(ws: Workspace, plan: StagePlan) -> None:
     """Stat and walk every path of a stage up front, so state entries load in one batch."""
     entries = [*plan.outs] if plan.frozen else [*plan.deps, *plan.outs]
     for entry in entries:
-        ws.node(entry.repo_path)
+        _node(ws, entry)
     if not plan.frozen:
         for params in plan.params:
             ws.node(params.repo_path)
 
 
-def _has_negation(project: DvcProject, snapshot: Snapshot) -> bool:
-    for folder in project.ignore_files:
-        path = posixpath.join(folder, ".dvcignore") if folder else ".dvcignore"
-        try:
-            lines = snapshot.read_text(path).splitlines()
-        except (DvcflowError, FileNotFoundError):
-            return True
-        if any(line.strip().startswith("!") for line in lines):
-            return True
-    return False
+@dataclass
+class FastStatus:
+    """One project's status as far as the fast path judged it.
+
+    `handed` names the stages and `.dvc` files (by address) it left to DVC, with why; they are
+    absent from `raw`. `not_checked` names what neither engine checks in a commit hook (an
+    import's upstream source: `dvc update`'s business, over the network).
+    """
+
+    raw: RawStatus = field(default_factory=dict)
+    handed: dict[str, str] = field(default_factory=dict)
+    not_checked: dict[str, str] = field(default_factory=dict)
+    judged: int = 0  # stages and `.dvc` files judged here
 
 
 def project_status(
@@ -171,30 +185,62 @@ def project_status(
     snapshot: Snapshot,
     nested_roots: tuple[str, ...] = (),
     memo: BlobCache | None = None,
-) -> RawStatus:
-    """`Repo.status()` of one DVC project, computed here; Unsupported if DVC must answer.
+) -> FastStatus:
+    """`Repo.status()` of one DVC project, computed here as far as it can be.
 
-    `memo` keeps folder hashes between runs, keyed by their files' stat signature.
+    A stage the fast path does not model is handed over alone (`FastStatus.handed`); what
+    concerns the whole project (DVC config it does not model, a legacy Dvcfile) raises
+    Unsupported. `memo` keeps folder hashes between runs, keyed by their files' stat signature.
     """
     real_root = os.path.realpath(root)
     settings = read_settings(os.path.join(real_root, project.root) if project.root else real_root)
-    if _has_negation(project, snapshot):
-        raise Unsupported(".dvcignore has negated patterns")
     if any(p.problems for p in pipelines):
         raise Unsupported("a dvc.yaml or dvc.lock DVC would refuse")
     if any(posixpath.basename(f) == "Dvcfile" for f in snapshot.files() if project.contains(f)):
         raise Unsupported("a legacy Dvcfile")
-    plans = [stage_plan(project, s) for p in pipelines for s in p.stages]
-    plans += [dvc_file_plan(project, snapshot, f) for f in dvc_files]
+    result = FastStatus()
     ws = Workspace(real_root, project, nested_roots, settings, StateDb.for_project(settings))
+    plans = _plans(Planner(project, real_root, ws.ignore), pipelines, dvc_files, snapshot, result)
     ws.memo = memo
     try:
         for plan in plans:
-            _touch_nodes(ws, plan)
+            try:
+                _touch_nodes(ws, plan)
+            except Unsupported as exc:
+                result.handed[plan.address] = str(exc)
         ws.prefetch()
-        status: RawStatus = {}
         for plan in plans:
-            status.update(plan_status(ws, plan))
-        return status
+            if plan.address not in result.handed:
+                try:
+                    result.raw.update(plan_status(ws, plan))
+                    result.judged += 1
+                except Unsupported as exc:
+                    result.handed[plan.address] = str(exc)
+                else:
+                    if plan.not_checked:
+                        result.not_checked[plan.address] = plan.not_checked
+        return result
     finally:
         ws.state.close()
+
+
+def _plans(
+    planner: Planner,
+    pipelines: list[Pipeline],
+    dvc_files: list[str],
+    snapshot: Snapshot,
+    result: FastStatus,
+) -> list[StagePlan]:
+    """Each stage's and `.dvc` file's plan; what the fast path cannot plan is handed over."""
+    plans: list[StagePlan] = []
+    for stage in (s for p in pipelines for s in p.stages):
+        try:
+            plans.append(planner.stage(stage))
+        except Unsupported as exc:
+            result.handed[stage.address] = str(exc)
+    for path in dvc_files:
+        try:
+            plans.append(planner.dvc_file(snapshot, path))
+        except Unsupported as exc:
+            result.handed[planner.shown(path)] = str(exc)
+    return plans

@@ -8,12 +8,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from dvcflow.dvc.status.model import RawStatus, StatusEntry
-from dvcflow.dvc.status.report import DvcBusy, DvcFailed
-from dvcflow.errors import MissingExtra
+from dvcflow.dvc.status.report import DvcBusy, DvcFailed, DvcNotInstalled
 
 
 @contextlib.contextmanager
@@ -33,19 +32,20 @@ def _quiet_dvc_logs() -> None:
         logger.addHandler(logging.NullHandler())
 
 
-def dvc_status(project_dir: str) -> RawStatus:
+def dvc_status(project_dir: str, targets: Sequence[str] | None = None) -> RawStatus:
     """`Repo.status()` of one project from DVC's Python API, keyed as DVC prints it.
 
     Stages are asked one by one (`Stage.status()`), like `dvc status` does, except that
     imports report their outputs only: their sources are `dvc update`'s business and may be
     remote. DVC's repo lock is taken as `dvc status` takes it; a held lock is DvcBusy.
+    `targets` (stage addresses, `.dvc` files) limits it to those, as `dvc status TARGET...`.
     """
     try:
         from dvc.exceptions import DvcException  # type: ignore[import-untyped]
         from dvc.lock import LockError  # type: ignore[import-untyped]
         from dvc.repo import Repo, lock_repo  # type: ignore[import-untyped]
     except ImportError as exc:
-        raise MissingExtra("dvc", "dvc", "DVF2 (dvcflow-stale)") from exc
+        raise DvcNotInstalled(str(exc)) from exc
     _quiet_dvc_logs()
     with _cwd(project_dir):
         try:
@@ -57,7 +57,7 @@ def dvc_status(project_dir: str) -> RawStatus:
         try:
             with lock_repo(repo):
                 status: RawStatus = {}
-                for stage in repo.index.stages:
+                for stage in _stages(repo, targets):
                     status.update(_stage_status(stage))
                 return status
         except LockError as exc:
@@ -68,6 +68,12 @@ def dvc_status(project_dir: str) -> RawStatus:
             raise DvcFailed(_dvc_crash(exc)) from exc
         finally:
             repo.close()
+
+
+def _stages(repo: Any, targets: Sequence[str] | None) -> list[Any]:
+    if targets is None:
+        return list(repo.index.stages)
+    return [stage for target in targets for stage in repo.stage.collect(target)]
 
 
 def _stage_status(stage: Any) -> RawStatus:

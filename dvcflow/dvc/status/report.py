@@ -75,6 +75,8 @@ class Problem:
     message: str
     fix: str | None = None
     line: int = 0
+    severity: Literal["error", "warning"] = "error"
+    needs_dvc: bool = False  # the `dvc` package is missing; the fix names it (`dvc`, unpinned)
 
 
 @dataclass
@@ -83,6 +85,9 @@ class StaleReport:
     problems: list[Problem] = field(default_factory=list)
     engines: dict[str, str] = field(default_factory=dict)  # project root -> "fast" | "dvc: why"
     raw: dict[str, RawStatus] = field(default_factory=dict)  # project root -> DVC's format
+    judged: dict[str, int] = field(default_factory=lambda: {"fast": 0, "dvc": 0})  # stages, .dvc
+    handed_over: dict[str, str] = field(default_factory=dict)  # what DVC judged -> why
+    not_checked: dict[str, str] = field(default_factory=dict)  # stage or .dvc file -> what
     version_note: str = ""  # " (judged with dvc 3.1.0; the project pins dvc==3.67.1)"
 
 
@@ -92,3 +97,7 @@ class DvcBusy(Exception):
 
 class DvcFailed(Exception):
     """DVC refused to compute the status; the message is DVC's."""
+
+
+class DvcNotInstalled(Exception):
+    """The `dvc` package cannot be imported where dvcflow runs."""

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dvcflow.dvc.hashing import DIR_SUFFIX, HashName, collect_folder, dir_md5, md5_of_chunks
+from dvcflow.dvc.params import parse_params
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.status.config import DvcSettings
+from dvcflow.dvc.status.ignore import DvcIgnore
 from dvcflow.dvc.status.model import Unsupported
 from dvcflow.dvc.status.statedb import StateDb, decode_entries, state_hash
 
@@ -62,6 +64,10 @@ class Workspace:
     _params: dict[str, dict[str, Any]] = field(default_factory=dict)
     _cache_bases: dict[str, str] = field(default_factory=dict)  # hash name -> objects' folder
     memo: BlobCache | None = None  # folder hashes from earlier runs (see _folder_md5)
+    ignore: DvcIgnore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ignore = DvcIgnore(self.project)
 
     def absolute(self, repo_path: str) -> str:
         return os.path.join(self.root, repo_path) if repo_path else self.root
@@ -90,7 +96,9 @@ class Workspace:
         """DVC's `_build_tree` walk: every file below, `.dvcignore` applied."""
         stats: dict[str, os.stat_result] = {}
         self._scan(repo_path, full, repo_path, stats)
-        listing = collect_folder(stats, repo_path, self.project, self.nested_roots)
+        if self.ignore.active:  # DVC prunes ignored folders while it walks; `!` re-includes
+            stats = {k: v for k, v in stats.items() if not self.ignore.is_ignored(k)}
+        listing = collect_folder(stats, repo_path, None, self.nested_roots)
         if listing.blocked:
             raise Unsupported(listing.blocked)
         files: list[tuple[str, FileNode]] = []
@@ -251,7 +259,10 @@ def _read_params(path: str, shown: str) -> dict[str, Any]:
         raise Unsupported(f"{shown}: {exc}") from exc
     suffix = posixpath.splitext(shown)[1].lower()
     try:
-        data = (json.loads(text) if suffix == ".json" else _safe_yaml(text)) or {}
+        if suffix in (".toml", ".py"):  # tomllib / DVC's `ast` reading, as dvcflow.dvc.params
+            data = parse_params(text, shown)
+        else:
+            data = (json.loads(text) if suffix == ".json" else _safe_yaml(text)) or {}
     except Exception as exc:  # DVC fails the whole status on a bad params file
         raise Unsupported(f"{shown}: cannot be parsed") from exc
     if not isinstance(data, dict):
