@@ -49,6 +49,11 @@ def _split(values: Sequence[str]) -> list[str]:
 @click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes rules offer, then report the rest.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print counts per rule code and which engine judged the DVF2 stages, not the findings.",
+)
 @click.version_option(__version__, prog_name="dvcflow-check")
 @click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
 def cli(
@@ -58,6 +63,7 @@ def cli(
     output_format: str,
     fix: bool,
     explain: str | None,
+    statistics: bool,
     filenames: tuple[str, ...],
 ) -> int:
     """Check that DVC pipelines, dvc.lock, params and pins are consistent.
@@ -69,7 +75,9 @@ def cli(
     if explain:
         return _explain(explain)
     try:
-        return _check(all_files, _split(select) or None, _split(ignore), output_format, fix)
+        return _check(
+            all_files, _split(select) or None, _split(ignore), output_format, fix, statistics
+        )
     except DvcflowError as exc:
         click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
         return EXIT_ERROR
@@ -135,7 +143,12 @@ def _rules(ctx: Context, select: list[str] | None, ignore: list[str]) -> list[Ru
 
 
 def _check(
-    all_files: bool, select: list[str] | None, ignore: list[str], output_format: str, fix: bool
+    all_files: bool,
+    select: list[str] | None,
+    ignore: list[str],
+    output_format: str,
+    fix: bool,
+    statistics: bool = False,
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
     try:
@@ -152,10 +165,26 @@ def _check(
                     err=True,
                 )
         diagnostics = _run(ctx, rules)
+        if statistics:
+            click.echo(_statistics(ctx, rules, diagnostics))
     finally:
         ctx.close()
-    report(diagnostics, output_format, sys.stdout)
+    if not statistics:
+        report(diagnostics, output_format, sys.stdout)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _statistics(ctx: Context, rules: list[Rule], diagnostics: list[Diagnostic]) -> str:
+    """`--statistics`: findings counted per code (as ruff), then the DVF2 engines' account."""
+    counts: dict[tuple[str, str], int] = {}
+    for found in diagnostics:
+        counts[(found.code, found.name)] = counts.get((found.code, found.name), 0) + 1
+    lines = [f"{n:5}  {code}  {name}" for (code, name), n in sorted(counts.items())]
+    if any(rule.CODE.startswith("DVF2") for rule in rules):
+        from dvcflow.dvc.status import stale_report  # (memoized: DVF2 has computed it)
+
+        lines += stale_report(ctx).engine_lines()
+    return "\n".join(lines or ["no findings"])
 
 
 def _refuse_unmerged(ctx: Context) -> None:

@@ -90,6 +90,16 @@ class StaleReport:
     not_checked: dict[str, str] = field(default_factory=dict)  # stage or .dvc file -> what
     version_note: str = ""  # " (judged with dvc 3.1.0; the project pins dvc==3.67.1)"
 
+    def engine_lines(self) -> list[str]:
+        """Which engine judged how many stages and `.dvc` files, why any went to DVC, and
+        what neither checked (`dvcflow-check --statistics`)."""
+        fast, dvc = self.judged["fast"], self.judged["dvc"]
+        lines = [f"DVF2: {fast} stages and .dvc files judged by the fast path, {dvc} by DVC"]
+        lines += [f"  handed to DVC: {what}: {why}" for what, why in self.handed_over.items()]
+        lines += [f"  not checked: {what}: {why}" for what, why in self.not_checked.items()]
+        lines += [f"  not judged: {p.path}: {p.message}" for p in self.problems]
+        return lines
+
 
 class DvcBusy(Exception):
     """Another DVC process (a running `dvc repro`) holds the project's lock."""

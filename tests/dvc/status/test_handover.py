@@ -97,3 +97,13 @@ def test_without_dvc_the_fast_path_still_finds_stale_stages(linked: Repo) -> Non
     assert proc.returncode == 1
     assert "DVF201 stage 'plain' is stale: a.txt modified" in proc.stdout
     assert "staleness of linked was not checked" in proc.stdout
+
+
+def test_statistics_count_findings_and_say_which_engine_judged(linked: Repo) -> None:
+    linked.write("a.txt", "changed\n")
+    code, out = linked.check("--all", "--select", "DVF2", "--statistics")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].split() == ["1", "DVF201", "stale-stage"]
+    assert lines[1] == "DVF2: 1 stages and .dvc files judged by the fast path, 1 by DVC"
+    assert lines[2].startswith("  handed to DVC: linked: ") and "symlink" in lines[2]
