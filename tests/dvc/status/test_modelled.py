@@ -187,3 +187,32 @@ def test_import_from_another_local_repository(
     assert same_as_dvc(dvc_repo) == {
         "imported.csv.dvc": [{"changed outs": {"imported.csv": "modified"}}]
     }
+
+
+def test_a_url_dep_is_not_fetched_and_the_rest_of_the_stage_is_judged(dvc_repo: Repo) -> None:
+    """DVC would ask the server for the URL's ETag: a commit hook does not (the network may be
+    slow or absent); the rest of the stage is judged and the URL is reported as not checked."""
+    dvc_repo.write("in.txt", "a\n")
+    _stage(
+        dvc_repo,
+        f"""\
+        stages:
+          use:
+            cmd: {WRITE_OUT}
+            deps:
+              - in.txt
+            outs:
+              - out.txt
+        """,
+    )
+    url = "https://example.invalid/data.csv"
+    pipeline = dvc_repo.read("dvc.yaml").replace("- in.txt\n", f"- in.txt\n      - {url}\n")
+    dvc_repo.write("dvc.yaml", pipeline, dedent=False)
+    lock = dvc_repo.read("dvc.lock")
+    entry = f"    - path: {url}\n      etag: abc\n      size: 3\n    outs:"
+    dvc_repo.write("dvc.lock", lock.replace("    outs:", entry, 1), dedent=False)
+    found = report(dvc_repo, "fast")
+    assert found.raw[""] == {} and not found.handed_over
+    assert url in found.not_checked["use"]
+    dvc_repo.write("in.txt", "b\n")
+    assert report(dvc_repo, "fast").raw[""] == {"use": [{"changed deps": {"in.txt": "modified"}}]}
