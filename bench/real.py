@@ -189,6 +189,8 @@ def engine_of(root: Path, env: dict[str, str]) -> tuple[str, int]:
     fast, dvc = int(match.group(1)), int(match.group(2))
     whole = "(the whole project)" in out
     engine = "dvc" if whole else ("fast" if dvc == 0 else f"fast+dvc({dvc})")
+    if fast + dvc == 0:
+        engine = "none (no DVC project)" if "not judged" not in out else "not judged"
     return engine, fast + dvc
 
 
@@ -252,14 +254,15 @@ def summary(results: list[Result]) -> list[str]:
         return [statistics.median(getattr(x, attr) / x.status for x in r.rounds) for r in measured]
 
     hook, all_ = ratios("hook"), ratios("all")
-    fast = sum(r.rounds[-1].engine == "fast" for r in measured)
+    judged = [r for r in measured if r.stages]
+    fast = sum(r.rounds[-1].engine == "fast" for r in judged)
     return [
         f"- pre-commit mode: median {statistics.median(hook):.2f}x `dvc status`, "
         f"worst {max(hook):.2f}x (targets 0.15x, 0.25x)",
         f"- `--all`: median {statistics.median(all_):.2f}x, worst {max(all_):.2f}x "
         "(targets 0.20x, 0.50x)",
-        f"- judged by the fast path alone: {fast} of {len(measured)} projects "
-        f"({100 * fast / len(measured):.0f}%; target 95%)",
+        f"- judged by the fast path alone: {fast} of {len(judged)} projects with stages "
+        f"({100 * fast / max(len(judged), 1):.0f}%; target 95%)",
     ]
 
 

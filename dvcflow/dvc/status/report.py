@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,8 +47,6 @@ class Verdict:
     project: DvcProject
     address: str  # as DVC addresses it from the project root: `train`, `sub/dvc.yaml:x`, `a.dvc`
     path: str  # repo-relative dvc.yaml or .dvc file
-    line: int
-    column: int
     kind: Literal["stage", "data"]
     changes: tuple[Change, ...] = ()  # everything `dvc status` says
     stale: tuple[Change, ...] = ()  # what `dvc repro --allow-missing` would re-run it for
@@ -57,6 +56,17 @@ class Verdict:
     downstream: tuple[str, ...] = ()  # stages `dvc repro` would also re-run
     fix: str = ""
     pull_fix: str = ""
+    # (line, column) of the stage or entry, looked up only for a finding: a position costs a
+    # parse of the dvc.yaml with marks, and most verdicts (missing data) make no finding
+    where: Callable[[], tuple[int, int]] = field(default=lambda: (0, 0), compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self.where()[0]
+
+    @property
+    def column(self) -> int:
+        return self.where()[1]
 
     @property
     def reasons(self) -> str:

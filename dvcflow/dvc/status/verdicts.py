@@ -209,8 +209,6 @@ class _Judge:
             project=self.project,
             address=address,
             path=self.repo_path(file),
-            line=0,
-            column=0,
             kind="data" if is_data else "stage",
             changes=changes,
             stale=stale,
@@ -246,8 +244,7 @@ class _Judge:
             project=self.project,
             address=stage.address,
             path=stage.pipeline.path,
-            line=stage.line,
-            column=stage.column,
+            where=lambda: (stage.line, stage.column),
             kind="stage",
             changes=changes,
             stale=stale,
@@ -268,10 +265,12 @@ class _Judge:
         missing: tuple[Change, ...],
     ) -> Verdict:
         first = next((c for c in stale), None) or next(iter(missing), None)
-        line = 0
-        if first is not None and first.path is not None:
-            path = self.repo_path(first.path)
+        path = self.repo_path(first.path) if first is not None and first.path else None
+
+        def where() -> tuple[int, int]:
             line = next((o.line for o in dvc_file.outs if o.repo_path == path), 0)
+            return (line or 1, 1)
+
         outs = [c.path for c in stale if c.path] or [
             self._shown(o.repo_path) for o in dvc_file.outs
         ]
@@ -284,8 +283,7 @@ class _Judge:
             project=self.project,
             address=address,
             path=dvc_file.path,
-            line=line or 1,
-            column=1,
+            where=where,
             kind="data",
             changes=changes,
             stale=stale,
