@@ -35,6 +35,7 @@ from dvcflow.dvc.dvcfiles import is_dvc_file
 from dvcflow.dvc.pipeline import Pipeline
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.status.fast import FastStatus, project_status
+from dvcflow.dvc.status.gitignore import skipped_by_dvc
 from dvcflow.dvc.status.handover import dvc_status
 from dvcflow.dvc.status.ignore import DvcIgnore
 from dvcflow.dvc.status.locks import busy_reason, is_busy
@@ -103,6 +104,10 @@ def build_report(ctx: Context, *, engine: Literal["auto", "fast", "dvc"] = "auto
     for project in project_map.projects:
         mine = [p for p in pipelines if p.project.root == project.root]
         files = [f for f in dvc_files if project_map.owner(f) is project]
+        hidden = skipped_by_dvc(ctx.root, project.root, [*files, *(p.path for p in mine)])
+        if hidden:  # DVC's index does not load DVC files Git ignores: neither does its status
+            mine = [p for p in mine if p.path not in hidden]
+            files = [f for f in files if f not in hidden]
         raw = _project_raw(ctx, report, project, mine, files, roots, engine)
         if raw is not None:
             report.raw[project.root] = raw

@@ -216,3 +216,15 @@ def test_a_url_dep_is_not_fetched_and_the_rest_of_the_stage_is_judged(dvc_repo: 
     assert url in found.not_checked["use"]
     dvc_repo.write("in.txt", "b\n")
     assert report(dvc_repo, "fast").raw[""] == {"use": [{"changed deps": {"in.txt": "modified"}}]}
+
+
+def test_dvc_files_git_ignores_are_skipped_as_dvc_skips_them(dvc_repo: Repo) -> None:
+    """DVC's index does not load a `.dvc` file in a folder Git ignores, tracked or not."""
+    dvc_repo.write("raw/x.csv", "1\n")
+    dvc_repo.dvc("add", "-q", "raw/x.csv")
+    dvc_repo.git("add", "raw/x.csv.dvc", "raw/.gitignore")
+    dvc_repo.write(".gitignore", "raw/\n")
+    dvc_repo.add(".gitignore")
+    dvc_repo.commit("data in an ignored folder")
+    dvc_repo.write("raw/x.csv", "2\n")
+    assert same_as_dvc(dvc_repo) == {}
