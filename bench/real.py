@@ -43,7 +43,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 SCRIPT_SUFFIXES = (".py", ".R", ".r", ".sh", ".jl", ".ipynb")
-ENGINE_LINE = re.compile(r"DVF2: (\d+) stages .* fast path, (\d+) by DVC")
+ENGINE_LINE = re.compile(r"staleness: (\d+) stages .* fast path, (\d+) by DVC")
 
 
 def tool(name: str) -> str:

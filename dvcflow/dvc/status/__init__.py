@@ -1,6 +1,6 @@
 """Stale outputs: `dvc status` per stage, judged like `dvc repro --allow-missing --dry`.
 
-The engine behind rules DVF201 stale-stage, DVF202 stale-data and DVF203 missing-data.
+The engine behind the staleness rules (hook `dvcflow-stale`).
 
 1. The status. For each DVC project of the workspace, the result of DVC's `Repo.status()`
    (`{"train": [{"changed deps": {"params.yaml": {"train.lr": "modified"}}}]}`): computed by
@@ -19,7 +19,7 @@ The workspace is judged as a whole in every mode (pre-commit and `--all`): dvc.y
 dvc.lock are read from the work tree, as DVC reads them. The `dvc` package is needed only when
 DVC itself must answer, and only for the stages it must judge; then its absence is a warning
 problem naming them and how to install it. A project whose dvc.yaml or dvc.lock DVC would
-refuse is left to DVF105.
+refuse is left to the rule that validates pipelines.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ __all__ = [
 
 
 def stale_report(ctx: Context) -> StaleReport:
-    """The workspace's staleness, computed once per run and shared by DVF201-DVF203."""
+    """The workspace's staleness, computed once per run and shared by the staleness rules."""
     return ctx.memo(stale_report, lambda: build_report(ctx))
 
 
@@ -144,7 +144,7 @@ def _project_raw(
 ) -> RawStatus | None:
     where = _problem_path(project, pipelines)
     folder = project_dir(ctx.root, project)
-    if any(p.problems for p in pipelines):  # DVF105 reports why DVC refuses the files
+    if any(p.problems for p in pipelines):  # the pipeline rules report why DVC refuses them
         report.engines[project.root] = "skipped: a dvc.yaml or dvc.lock DVC would refuse"
         report.problems.extend(_unstaged_refusals(ctx, pipelines))
         return None
@@ -236,14 +236,14 @@ def _size(pipelines: list[Pipeline], dvc_files: list[str]) -> int:
 
 
 def _unstaged_refusals(ctx: Context, pipelines: list[Pipeline]) -> Iterator[Problem]:
-    """DVF105 judges the commit; when only the work tree's files (a dvc.yaml, its dvc.lock,
-    params or `vars` files) are what DVC refuses, say so rather than skip staleness silently
-    (`dvc status` fails on them)."""
+    """The pipeline rules judge the commit; when only the work tree's files (a dvc.yaml, its
+    dvc.lock, params or `vars` files) are what DVC refuses, say so rather than skip staleness
+    silently (`dvc status` fails on them)."""
     staged = {p.path: p for p in ctx.pipelines("staged")}
     for pipeline in pipelines:
         committed = staged.get(pipeline.path)
         if not pipeline.problems or (committed is not None and committed.problems):
-            continue  # the commit has the problem too: DVF105 reports it
+            continue  # the commit has the problem too: the pipeline rules report it
         problem = pipeline.problems[0]
         yield Problem(
             problem.path,

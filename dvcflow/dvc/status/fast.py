@@ -1,4 +1,4 @@
-"""`dvc status` for one DVC project without importing DVC: the fast path of rules DVF201-DVF203.
+"""`dvc status` for one DVC project without importing DVC: the staleness rules' fast path.
 
 It recomputes what DVC's `Stage.status()` computes (dvc/stage/__init__.py, dvc/output.py,
 dvc/dependency/param.py) for the common case, entry for entry, in DVC's own result format
@@ -7,13 +7,21 @@ dvc/dependency/param.py) for the common case, entry for entry, in DVC's own resu
 - a dep or out is `deleted` when absent, `modified` when its md5 differs from the lock entry
   (raw md5 for `hash: md5`, legacy dos2unix md5 without it, the `.dir` manifest hash for a
   folder, `.dvcignore` respected), `not in cache` when a cached out's objects are missing;
-- params are read like DVC (`YAML(typ="safe")`, JSON) and looked up like `dpath.get`;
+- params are read like DVC (`YAML(typ="safe")`, JSON, TOML, Python) and looked up like
+  `dpath.get`;
 - `changed command` when dvc.lock records another cmd; `always changed` for `always_changed`
   stages and stages with a cmd but no deps and no outs.
 
+Also modelled as DVC does: params files in YAML, JSON, TOML and Python; `.dvcignore` with
+negated patterns (`ignore`); a dep `.dvcignore` ignores (DVC does not apply it to deps); deps
+outside a DVC project in a sub-folder (files); frozen stages (outputs only); `cache.shared`.
+Imports (`dvc import`, `dvc import-url`) are judged on their output, as the hand-over does;
+their source and a stage's URL deps would need the network and are reported as not checked.
+
 The pieces: `config` (DVC's config levels), `statedb` (DVC's hash cache, read-only),
-`workspace` (stat, walk, hash, cache probes), `plan` (what each stage compares). Anything not
-fully understood raises `Unsupported` and the caller asks DVC itself (`handover`).
+`workspace` (stat, walk, hash, cache probes), `ignore` (`.dvcignore`), `plan` (what each stage
+compares). A stage this module does not fully understand (a symlink, a folder dep outside the
+project, unusual lock fields...) raises `Unsupported` and goes alone to DVC (`handover`).
 tests/test_rules_stale.py checks it against `dvc status` on generated repositories.
 """
 

@@ -1,4 +1,4 @@
-"""What DVF2's engine reports: each stage's changes, its verdict, and what was not judged."""
+"""What the staleness engine reports: each stage's changes, its verdict, and what was not judged."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Change:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One stage (or `.dvc` file) as DVF2 judges it."""
+    """One stage (or `.dvc` file) as the staleness rules judge it."""
 
     project: DvcProject
     address: str  # as DVC addresses it from the project root: `train`, `sub/dvc.yaml:x`, `a.dvc`
@@ -104,7 +104,7 @@ class StaleReport:
         """Which engine judged how many stages and `.dvc` files, why any went to DVC, and
         what neither checked (`dvcflow-check --statistics`)."""
         fast, dvc = self.judged["fast"], self.judged["dvc"]
-        lines = [f"DVF2: {fast} stages and .dvc files judged by the fast path, {dvc} by DVC"]
+        lines = [f"staleness: {fast} stages and .dvc files judged by the fast path, {dvc} by DVC"]
         lines += [f"  handed to DVC: {what}: {why}" for what, why in self.handed_over.items()]
         lines += [f"  not checked: {what}: {why}" for what, why in self.not_checked.items()]
         lines += [f"  not judged: {p.path}: {p.message}" for p in self.problems]

@@ -105,5 +105,5 @@ def test_statistics_count_findings_and_say_which_engine_judged(linked: Repo) -> 
     assert code == 1
     lines = out.splitlines()
     assert lines[0].split() == ["1", "DVF201", "stale-stage"]
-    assert lines[1] == "DVF2: 1 stages and .dvc files judged by the fast path, 1 by DVC"
+    assert lines[1] == "staleness: 1 stages and .dvc files judged by the fast path, 1 by DVC"
     assert lines[2].startswith("  handed to DVC: linked: ") and "symlink" in lines[2]
