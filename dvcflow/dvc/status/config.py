@@ -77,8 +77,9 @@ def read_settings(project_dir: str) -> DvcSettings:
         if parser is None:
             continue
         # dvcflow.dvc.projects reads [parsing] from the repo and local levels only.
-        if (parser.has_section("parsing") and level < 2) or parser.has_section("feature"):
-            raise Unsupported(f"{path}: [parsing]/[feature] settings")
+        # ([feature] holds only `machine`, which the status does not read.)
+        if parser.has_section("parsing") and level < 2:
+            raise Unsupported(f"{path}: [parsing] settings")
         if parser.has_section("cache"):
             extra = set(parser.options("cache")) - _CACHE_KEYS
             if extra:

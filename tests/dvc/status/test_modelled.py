@@ -85,8 +85,9 @@ def test_negated_dvcignore_patterns(dvc_repo: Repo) -> None:
     assert same_as_dvc(dvc_repo) == {"use": [{"changed deps": {"data": "modified"}}]}
 
 
-def test_a_dep_dvcignore_ignores_and_cache_shared(dvc_repo: Repo) -> None:
+def test_a_dep_dvcignore_ignores_cache_shared_and_feature_config(dvc_repo: Repo) -> None:
     dvc_repo.dvc("config", "cache.shared", "group")
+    dvc_repo.dvc("config", "feature.machine", "true")
     dvc_repo.write(".dvcignore", "*.log\n")
     dvc_repo.write("run.log", "first\n")
     _stage(
