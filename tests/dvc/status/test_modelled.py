@@ -152,6 +152,7 @@ def test_frozen_stage(dvc_repo: Repo) -> None:
     assert same_as_dvc(dvc_repo) == {"use": [{"changed outs": {"out.txt": "modified"}}]}
 
 
+@pytest.mark.slow
 def test_import_url_of_a_local_file(
     dvc_repo: Repo, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -169,6 +170,7 @@ def test_import_url_of_a_local_file(
     assert same_as_dvc(dvc_repo) == {"data.csv.dvc": [{"changed outs": {"data.csv": "modified"}}]}
 
 
+@pytest.mark.slow
 def test_import_from_another_local_repository(
     dvc_repo: Repo, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
