@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import generate  # bench/ is not a package: imported from beside this file
+import emulate  # bench/ is not a package: imported from beside this file
+import generate
 
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -53,12 +54,12 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="dvcflow-bench-"))
     root = args.keep or work / "repo"
-    generate.use_bench_env(work)
+    emulate.use_bench_env(work)
     try:
         built = generate.imports(root, 1, args.seed, per_unit=args.modules, stages=args.stages)
         print(f"repository: {built.description}; staged: {built.change()}")
-        check = [generate.tool("dvcflow-check"), "--select", "DVF1"]
-        status_t, status = best([generate.tool("dvc"), "status"], root, args.runs)
+        check = [emulate.tool("dvcflow-check"), "--select", "DVF1"]
+        status_t, status = best([emulate.tool("dvc"), "status"], root, args.runs)
         assert "up to date" in status.stdout, status.stdout[:2000]
         all_t, all_run = best([*check, "--all"], root, args.runs)
         pre_t, _ = best(check, root, args.runs)

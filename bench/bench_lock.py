@@ -31,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import generate  # bench/ is not a package: imported from beside this file
+import emulate  # bench/ is not a package: imported from beside this file
+import generate
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -55,7 +56,7 @@ def verify_with_dvc(root: Path) -> None:
     """`dvc repro --force` must write the dvc.lock the generator wrote."""
     before = (root / "dvc.lock").read_text()
     start = time.perf_counter()
-    proc = run([generate.tool("dvc"), "repro", "--force", "-q"], root)
+    proc = run([emulate.tool("dvc"), "repro", "--force", "-q"], root)
     if proc.returncode != 0:
         raise SystemExit(f"dvc repro failed:\n{proc.stdout}\n{proc.stderr}")
     same = (root / "dvc.lock").read_text() == before
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stages % 500:
         parser.error("--stages must be a multiple of 500")
     tmp = Path(tempfile.mkdtemp(prefix="dvcflow-bench-"))
-    generate.use_bench_env(tmp)
+    emulate.use_bench_env(tmp)
     root = args.keep or tmp / "repo"
     try:
         print(f"building {args.stages} stages in {root} ...", flush=True)
@@ -83,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built in {time.perf_counter() - start:.1f} s")
         if args.repro:
             verify_with_dvc(root)
-        check = [generate.tool("dvcflow-check"), "--select", "DVF3"]
-        status_t, status = best_of([generate.tool("dvc"), "status"], root, args.repeat)
+        check = [emulate.tool("dvcflow-check"), "--select", "DVF3"]
+        status_t, status = best_of([emulate.tool("dvc"), "status"], root, args.repeat)
         assert "up to date" in status.stdout, status.stdout[:2000]
         all_t, all_run = best_of([*check, "--all"], root, args.repeat)
         assert all_run.returncode == 0, all_run.stdout + all_run.stderr
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         run(["git", "add", "params.yaml"], root)
         pre_t, pre_run = best_of(check, root, args.repeat)
         assert pre_run.returncode == 1 and "DVF301" in pre_run.stdout, pre_run.stdout
-        status_changed_t, _ = best_of([generate.tool("dvc"), "status"], root, args.repeat)
+        status_changed_t, _ = best_of([emulate.tool("dvc"), "status"], root, args.repeat)
         rows = [
             ("dvc status (clean)", status_t),
             ("dvc status (one param changed)", status_changed_t),

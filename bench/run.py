@@ -48,7 +48,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import generate  # bench/ is not a package: imported from beside this file
+import emulate  # bench/ is not a package: imported from beside this file
+import generate
 
 HERE = Path(__file__).resolve().parent
 BUDGET_S = 90.0  # per command and repository: long commands get fewer timed runs
@@ -57,7 +58,7 @@ BUDGET_S = 90.0  # per command and repository: long commands get fewer timed run
 @dataclass(frozen=True)
 class RepoSpec:
     name: str
-    build: Callable[[Path, int, int], generate.Generated]
+    build: Callable[[Path, int, int], emulate.Generated]
     grows: bool  # measured at every --sizes scale
     unit: str  # what a scale multiplies
 
@@ -71,10 +72,10 @@ REPOS = [
     RepoSpec("data", generate.data, True, "10,000 files + 1 GiB"),
 ]
 
-CHECK = [generate.tool("dvcflow-check")]
+CHECK = [emulate.tool("dvcflow-check")]
 STATUS = "dvc status"
 COMMANDS: list[tuple[str, list[str]]] = [
-    (STATUS, [generate.tool("dvc"), "status"]),
+    (STATUS, [emulate.tool("dvc"), "status"]),
     ("check", CHECK),
     ("check --all", [*CHECK, "--all"]),
     ("DVF1", [*CHECK, "--select", "DVF1"]),
@@ -376,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [r for r in chosen if r.name != "imports-large"]
     work = args.keep or Path(tempfile.mkdtemp(prefix="dvcflow-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    generate.use_bench_env(work)
+    emulate.use_bench_env(work)
     started, load_before = time.perf_counter(), load()
     rows: list[Row] = []
     try:

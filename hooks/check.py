@@ -19,7 +19,7 @@ from dvcflow.errors import DvcflowError
 from dvcflow.fixing import Edit
 from dvcflow.git import pushrange
 from dvcflow.reporters import FORMATS, collect, printable, report
-from dvcflow.rules import Rule, by_code
+from dvcflow.rules import Rule, by_code, family
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -58,6 +58,11 @@ def _split(values: Sequence[str]) -> list[str]:
     metavar="A..B",
     help="DVF501: the commits being pushed (A..B, one commit, or - for git's pre-push input).",
 )
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print counts per rule code and which engine judged the DVF2 stages, not the findings.",
+)
 @click.version_option(__version__, prog_name="dvcflow-check")
 @click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
 def cli(
@@ -69,6 +74,7 @@ def cli(
     explain: str | None,
     verbose: bool,
     push_range: str | None,
+    statistics: bool,
     filenames: tuple[str, ...],
 ) -> int:
     """Check that DVC pipelines, dvc.lock, params and pins are consistent.
@@ -89,6 +95,7 @@ def cli(
             fix,
             verbose,
             pushing,
+            statistics,
         )
     except DvcflowError as exc:
         click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
@@ -162,6 +169,7 @@ def _check(
     fix: bool,
     verbose: bool = False,
     pushing: tuple[str | None, str | None] = (None, None),
+    statistics: bool = False,
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
     try:
@@ -172,16 +180,32 @@ def _check(
         if fix:
             _report_fixes(_fix(all_files, rules))
         diagnostics = _run(ctx, rules)
+        stats = _statistics(ctx, rules, diagnostics) if statistics else None
         empty = None if diagnostics or output_format != "text" else _nothing_to_check(ctx)
         dag = collect(ctx, output_format)  # what the format shows beside the findings
     finally:
         ctx.close()
-    if empty is not None:
+    if stats is not None:
+        click.echo(stats)
+    elif empty is not None:
         click.echo(f"Nothing to check: {empty}.")
-        return EXIT_CLEAN
-    checked = [rule.CODE for rule in rules]
-    report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag, checked=checked)
+    else:
+        checked = [rule.CODE for rule in rules]
+        report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag, checked=checked)
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _statistics(ctx: Context, rules: list[Rule], diagnostics: list[Diagnostic]) -> str:
+    """`--statistics`: findings counted per code (as ruff), then the staleness engines' account."""
+    counts: dict[tuple[str, str], int] = {}
+    for found in diagnostics:
+        counts[(found.code, found.name)] = counts.get((found.code, found.name), 0) + 1
+    lines = [f"{n:5}  {code}  {name}" for (code, name), n in sorted(counts.items())]
+    if any(family(rule.CODE) == "stale" for rule in rules):
+        from dvcflow.dvc.status import stale_report  # (memoized: the stale rules computed it)
+
+        lines += stale_report(ctx).engine_lines()
+    return "\n".join(lines or ["no findings"])
 
 
 def _nothing_to_check(ctx: Context) -> str | None:

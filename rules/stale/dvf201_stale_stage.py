@@ -34,8 +34,8 @@ from collections.abc import Iterator
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.dvc.status import Verdict, stale_report
-from dvcflow.rules.stale.analysis import stale_findings
+from dvcflow.dvc.status import Verdict
+from dvcflow.rules.stale.analysis import stale_findings, stale_report
 
 CODE = "DVF201"
 NAME = "stale-stage"
@@ -48,7 +48,15 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
     report = stale_report(ctx)
     for problem in report.problems:
         text = problem.message + report.version_note
-        yield RULE.at(problem.path, problem.line, 0, text, fix=problem.fix, target=problem.path)
+        yield RULE.at(
+            problem.path,
+            problem.line,
+            0,
+            text,
+            fix=problem.fix,
+            target=problem.path,
+            severity=problem.severity,
+        )
     yield from stale_findings(ctx, RULE, "stage", message, fallback="address")
 
 

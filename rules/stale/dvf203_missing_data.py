@@ -24,8 +24,8 @@ from collections.abc import Iterator
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.dvc.status import Verdict, stale_report
-from dvcflow.rules.stale.analysis import verdict_finding
+from dvcflow.dvc.status import Verdict
+from dvcflow.rules.stale.analysis import stale_report, verdict_finding
 
 CODE = "DVF203"
 NAME = "missing-data"

@@ -1,0 +1,123 @@
+"""What the staleness engine reports: each stage's changes, its verdict, and what was not judged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dvcflow.dvc.projects import DvcProject
+from dvcflow.dvc.status.model import RawStatus
+
+ChangeKind = Literal["dep", "params", "out", "command", "checksum", "always"]
+MISSING_STATES = frozenset({"deleted", "not in cache"})
+MAX_PARAM_DETAILS = 5
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing `dvc status` reports about a stage."""
+
+    kind: ChangeKind
+    path: str | None  # as DVC prints it, relative to the project root
+    state: str  # modified | deleted | new | not in cache | changed
+    keys: tuple[tuple[str, str], ...] = ()  # params: (key, state)
+
+    def describe(self) -> str:
+        if self.kind == "command":
+            return "cmd changed since dvc.lock"
+        if self.kind == "checksum":
+            return "the file's md5 changed"
+        if self.kind == "always":
+            return "always changed"
+        if self.keys:
+            shown = [f"{key} {state}" for key, state in self.keys[:MAX_PARAM_DETAILS]]
+            more = len(self.keys) - MAX_PARAM_DETAILS
+            return f"{self.path}: {', '.join(shown)}" + (f" (+{more} more)" if more > 0 else "")
+        return f"{self.path} {self.state}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One stage (or `.dvc` file) as the staleness rules judge it."""
+
+    project: DvcProject
+    address: str  # as DVC addresses it from the project root: `train`, `sub/dvc.yaml:x`, `a.dvc`
+    path: str  # repo-relative dvc.yaml or .dvc file
+    kind: Literal["stage", "data"]
+    changes: tuple[Change, ...] = ()  # everything `dvc status` says
+    stale: tuple[Change, ...] = ()  # what `dvc repro --allow-missing` would re-run it for
+    missing: tuple[Change, ...] = ()  # absent data (deleted, not in cache)
+    skipped: str | None = None  # why no finding is made: frozen, always changed, ignored
+    locked: bool = True  # a pipeline stage with an entry in dvc.lock
+    downstream: tuple[str, ...] = ()  # stages `dvc repro` would also re-run
+    fix: str = ""
+    pull_fix: str = ""
+    # (line, column) of the stage or entry, looked up only for a finding: a position costs a
+    # parse of the dvc.yaml with marks, and most verdicts (missing data) make no finding
+    where: Callable[[], tuple[int, int]] = field(default=lambda: (0, 0), compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self.where()[0]
+
+    @property
+    def column(self) -> int:
+        return self.where()[1]
+
+    @property
+    def reasons(self) -> str:
+        return "; ".join(c.describe() for c in self.stale)
+
+    @property
+    def missing_reasons(self) -> str:
+        return "; ".join(c.describe() for c in self.missing)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A project whose status could not be computed (DVC busy, or DVC refused it)."""
+
+    path: str  # repo-relative file the finding is shown on
+    message: str
+    fix: str | None = None
+    line: int = 0
+    severity: Literal["error", "warning"] = "error"
+    needs_dvc: bool = False  # the `dvc` package is missing; the fix names it (`dvc`, unpinned)
+
+
+@dataclass
+class StaleReport:
+    verdicts: list[Verdict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    engines: dict[str, str] = field(default_factory=dict)  # project root -> "fast" | "dvc: why"
+    raw: dict[str, RawStatus] = field(default_factory=dict)  # project root -> DVC's format
+    judged: dict[str, int] = field(default_factory=lambda: {"fast": 0, "dvc": 0})  # stages, .dvc
+    handed_over: dict[str, str] = field(default_factory=dict)  # what DVC judged -> why
+    not_checked: dict[str, str] = field(default_factory=dict)  # stage or .dvc file -> what
+    version_note: str = ""  # " (judged with dvc 3.1.0; the project pins dvc==3.67.1)"
+
+    def engine_lines(self) -> list[str]:
+        """Which engine judged how many stages and `.dvc` files, why any went to DVC, and
+        what neither checked (`dvcflow-check --statistics`)."""
+        fast, dvc = self.judged["fast"], self.judged["dvc"]
+        lines = [f"staleness: {fast} stages and .dvc files judged by the fast path, {dvc} by DVC"]
+        lines += [f"  handed to DVC: {what}: {why}" for what, why in self.handed_over.items()]
+        lines += [f"  not checked: {what}: {why}" for what, why in self.not_checked.items()]
+        lines += [f"  not judged: {p.path}: {p.message}" for p in self.problems]
+        return lines
+
+
+class DvcBusy(Exception):
+    """Another DVC process (a running `dvc repro`) holds the project's lock."""
+
+
+class DvcFailed(Exception):
+    """DVC refused to compute the status; the message is DVC's."""
+
+
+class DvcNotInstalled(Exception):
+    """The `dvc` package cannot be imported where dvcflow runs."""

@@ -1,0 +1,233 @@
+"""Features the fast path models the way DVC does, each checked against real `dvc status`.
+
+Every test builds a real repository (real git, real `dvc repro`/`dvc import`/`dvc freeze`),
+compares the fast path's status with `dvc status --json` before and after an edit, and checks
+that no stage was handed over to DVC.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ...conftest import Repo
+from .conftest import init_project, report, same_as_dvc
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WRITE_OUT = "python -c \"open('out.txt', 'w').write('done')\""
+
+
+def _stage(repo: Repo, body: str, *, folder: str = "") -> None:
+    repo.write(f"{folder}/dvc.yaml" if folder else "dvc.yaml", body)
+    repo.dvc("repro", "-q", cwd=repo.root / folder)
+    repo.add()
+    repo.commit("repro")
+
+
+def test_params_in_toml_json_and_python(dvc_repo: Repo) -> None:
+    dvc_repo.write("params.toml", "[train]\nlr = 0.1\nlayers = [1, 2]\n")
+    dvc_repo.write("params.json", '{"prep": {"split": 0.2}, "seed": 7}')
+    dvc_repo.write("params.py", "LR = 0.5\n\n\nclass Config:\n    batch = 32\n")
+    _stage(
+        dvc_repo,
+        f"""\
+        stages:
+          train:
+            cmd: {WRITE_OUT}
+            params:
+              - params.toml:
+                  - train.lr
+                  - train.layers
+              - params.json:
+                  - prep.split
+                  - seed
+              - params.py:
+                  - LR
+                  - Config.batch
+            outs:
+              - out.txt
+        """,
+    )
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("params.toml", "[train]\nlr = 0.2\nlayers = [1, 2]\n")
+    dvc_repo.write("params.json", '{"prep": {"split": 0.2}, "seed": 8}')
+    dvc_repo.write("params.py", "LR = 0.5\n\n\nclass Config:\n    batch = 64\n")
+    status = same_as_dvc(dvc_repo)
+    deps = status["train"][0]["changed deps"]
+    assert deps == {
+        "params.toml": {"train.lr": "modified"},
+        "params.json": {"seed": "modified"},
+        "params.py": {"Config.batch": "modified"},
+    }
+
+
+def test_negated_dvcignore_patterns(dvc_repo: Repo) -> None:
+    dvc_repo.write(".dvcignore", "*.tmp\n!keep.tmp\nlogs/\n!logs/kept.txt\n")
+    for name in ("a.csv", "skip.tmp", "keep.tmp", "logs/kept.txt", "logs/other.txt"):
+        dvc_repo.write(f"data/{name}", f"{name}\n")
+    _stage(
+        dvc_repo,
+        f"""\
+        stages:
+          use:
+            cmd: {WRITE_OUT}
+            deps:
+              - data
+            outs:
+              - out.txt
+        """,
+    )
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("data/skip.tmp", "ignored: no change\n")
+    dvc_repo.write("data/logs/kept.txt", "inside an ignored folder: still ignored\n")
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("data/keep.tmp", "re-included: a change\n")
+    assert same_as_dvc(dvc_repo) == {"use": [{"changed deps": {"data": "modified"}}]}
+
+
+def test_a_dep_dvcignore_ignores_cache_shared_and_feature_config(dvc_repo: Repo) -> None:
+    dvc_repo.dvc("config", "cache.shared", "group")
+    dvc_repo.dvc("config", "feature.machine", "true")
+    dvc_repo.write(".dvcignore", "*.log\n")
+    dvc_repo.write("run.log", "first\n")
+    _stage(
+        dvc_repo,
+        f"""\
+        stages:
+          use:
+            cmd: {WRITE_OUT}
+            deps:
+              - run.log
+            outs:
+              - out.txt
+        """,
+    )
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("run.log", "second\n")
+    assert same_as_dvc(dvc_repo) == {"use": [{"changed deps": {"run.log": "modified"}}]}
+
+
+def test_sub_folder_project_with_a_dep_outside_it(repo: Repo) -> None:
+    repo.write("shared/util.py", "X = 1\n")
+    init_project(repo, "proj")
+    _stage(
+        repo,
+        f"""\
+        stages:
+          use:
+            cmd: {WRITE_OUT}
+            deps:
+              - ../shared/util.py
+            outs:
+              - out.txt
+        """,
+        folder="proj",
+    )
+    assert same_as_dvc(repo, "proj") == {}
+    repo.write("shared/util.py", "X = 2\n")
+    status = same_as_dvc(repo, "proj")
+    ((shown, state),) = status["use"][0]["changed deps"].items()
+    assert state == "modified" and shown.endswith("/shared/util.py")
+
+
+def test_frozen_stage(dvc_repo: Repo) -> None:
+    dvc_repo.write("in.txt", "a\n")
+    _stage(
+        dvc_repo,
+        f"""\
+        stages:
+          use:
+            cmd: {WRITE_OUT}
+            deps:
+              - in.txt
+            outs:
+              - out.txt
+        """,
+    )
+    dvc_repo.dvc("freeze", "use")
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("in.txt", "b\n")  # a frozen stage's deps are not looked at
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("out.txt", "edited\n")  # its outputs are
+    assert same_as_dvc(dvc_repo) == {"use": [{"changed outs": {"out.txt": "modified"}}]}
+
+
+@pytest.mark.slow
+def test_import_url_of_a_local_file(
+    dvc_repo: Repo, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    source = tmp_path_factory.mktemp("source") / "remote.csv"
+    source.write_text("1,2\n")
+    dvc_repo.dvc("import-url", "-q", str(source), "data.csv")
+    dvc_repo.add()
+    dvc_repo.commit("import-url")
+    assert same_as_dvc(dvc_repo) == {}
+    (fast,) = report(dvc_repo).not_checked.items()
+    assert fast[0] == "data.csv.dvc" and str(source) in fast[1]
+    source.write_text("3,4\n")  # the source: `dvc update`'s business, not a status change
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("data.csv", "edited in place\n")
+    assert same_as_dvc(dvc_repo) == {"data.csv.dvc": [{"changed outs": {"data.csv": "modified"}}]}
+
+
+@pytest.mark.slow
+def test_import_from_another_local_repository(
+    dvc_repo: Repo, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    upstream = Repo(tmp_path_factory.mktemp("upstream"))
+    upstream.git("init", "-q", "-b", "main")
+    upstream.dvc("init", "-q")
+    upstream.write("data.csv", "a,b\n")
+    upstream.dvc("add", "-q", "data.csv")
+    upstream.add()
+    upstream.commit("data")
+    dvc_repo.dvc("import", "-q", str(upstream.root), "data.csv", "-o", "imported.csv")
+    dvc_repo.add()
+    dvc_repo.commit("import")
+    assert same_as_dvc(dvc_repo) == {}
+    assert "imported.csv.dvc" in report(dvc_repo).not_checked
+    dvc_repo.write("imported.csv", "edited\n")
+    assert same_as_dvc(dvc_repo) == {
+        "imported.csv.dvc": [{"changed outs": {"imported.csv": "modified"}}]
+    }
+
+
+def test_a_url_dep_is_not_fetched_and_the_rest_of_the_stage_is_judged(dvc_repo: Repo) -> None:
+    """DVC would ask the server for the URL's ETag: a commit hook does not (the network may be
+    slow or absent); the rest of the stage is judged and the URL is reported as not checked."""
+    dvc_repo.write("in.txt", "a\n")
+    _stage(
+        dvc_repo,
+        f"""\
+        stages:
+          use:
+            cmd: {WRITE_OUT}
+            deps:
+              - in.txt
+            outs:
+              - out.txt
+        """,
+    )
+    url = "https://example.invalid/data.csv"
+    pipeline = dvc_repo.read("dvc.yaml").replace("- in.txt\n", f"- in.txt\n      - {url}\n")
+    dvc_repo.write("dvc.yaml", pipeline, dedent=False)
+    lock = dvc_repo.read("dvc.lock")
+    entry = f"    - path: {url}\n      etag: abc\n      size: 3\n    outs:"
+    dvc_repo.write("dvc.lock", lock.replace("    outs:", entry, 1), dedent=False)
+    found = report(dvc_repo, "fast")
+    assert found.raw[""] == {} and not found.handed_over
+    assert url in found.not_checked["use"]
+    dvc_repo.write("in.txt", "b\n")
+    assert report(dvc_repo, "fast").raw[""] == {"use": [{"changed deps": {"in.txt": "modified"}}]}
+
+
+def test_dvc_files_git_ignores_are_skipped_as_dvc_skips_them(dvc_repo: Repo) -> None:
+    """DVC's index does not load a `.dvc` file in a folder Git ignores, tracked or not."""
+    dvc_repo.write("raw/x.csv", "1\n")
+    dvc_repo.dvc("add", "-q", "raw/x.csv")
+    dvc_repo.git("add", "raw/x.csv.dvc", "raw/.gitignore")
+    dvc_repo.write(".gitignore", "raw/\n")
+    dvc_repo.add(".gitignore")
+    dvc_repo.commit("data in an ignored folder")
+    dvc_repo.write("raw/x.csv", "2\n")
+    assert same_as_dvc(dvc_repo) == {}
