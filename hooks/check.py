@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import os
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from dvcflow.rules import Rule, by_code
@@ -138,24 +140,74 @@ def _check(
     all_files: bool, select: list[str] | None, ignore: list[str], output_format: str, fix: bool
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
+    fixed: list[Edit] = []
     try:
         rules = _rules(ctx, select, ignore)
         _refuse_unmerged(ctx)
         if fix:
             fixed = _fix(all_files, rules)
-            for edit in fixed:
-                click.echo(f"dvcflow: fixed {printable(f'{edit.path}: {edit.summary}')}", err=True)
-            if fixed:
-                click.echo(
-                    "dvcflow: the fixes are in the work tree; `git add` them so the commit "
-                    "includes them",
-                    err=True,
-                )
-        diagnostics = _run(ctx, rules)
+        diagnostics = _run_after_fix(ctx, rules, fixed) if fixed else _run(ctx, rules)
     finally:
         ctx.close()
+    if fixed:
+        _report_fixed(fixed, all_files)
     report(diagnostics, output_format, sys.stdout)
+    if all_files and output_format == "text" and diagnostics:
+        click.echo(_judged_views(rules))
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _run_after_fix(ctx: Context, rules: list[Rule], fixed: list[Edit]) -> list[Diagnostic]:
+    """The findings that remain after the fix: judged as if the fixed files were staged (in a
+    copy of the index; the real index is left to the user, who gets the `git add` line)."""
+    import subprocess
+    import tempfile
+
+    from dvcflow.git.repo import run_git
+
+    index = Path(run_git(["rev-parse", "--git-path", "index"], ctx.root).decode().strip())
+    index = index if index.is_absolute() else ctx.root / index
+    with tempfile.TemporaryDirectory(prefix="dvcflow-fix-") as tmp:
+        copy = Path(tmp) / "index"
+        if index.exists():
+            copy.write_bytes(index.read_bytes())
+        old = os.environ.get("GIT_INDEX_FILE")
+        os.environ["GIT_INDEX_FILE"] = str(copy)
+        try:
+            paths = sorted({edit.path for edit in fixed})
+            subprocess.run(["git", "add", "--", *paths], cwd=ctx.root, capture_output=True)
+            after = Context.from_cwd(ctx.root, all_files=ctx.all_files)
+            try:
+                return _run(after, rules)
+            finally:
+                after.close()
+        finally:
+            if old is None:
+                os.environ.pop("GIT_INDEX_FILE", None)
+            else:
+                os.environ["GIT_INDEX_FILE"] = old
+
+
+def _report_fixed(fixed: list[Edit], all_files: bool) -> None:
+    """What --fix changed, and the `git add` line that puts it in the commit."""
+    for edit in fixed:
+        click.echo(f"dvcflow: fixed {printable(f'{edit.path}: {edit.summary}')}", err=True)
+    paths = " ".join(shlex.quote(p) for p in dict.fromkeys(e.path for e in fixed))
+    where = "" if all_files else " (the commit being made does not include them yet)"
+    click.echo(f"dvcflow: the fixes are in the work tree{where}", err=True)
+    click.echo(f"  help: git add {printable(paths)}", err=True)
+
+
+def _judged_views(rules: list[Rule]) -> str:
+    """Which view of the repository --all judged, by family (DVF2 reads the work tree)."""
+    codes = [r.CODE for r in rules]
+    staged = sorted({c[:4] for c in codes if not c.startswith("DVF2")})
+    parts = []
+    if staged:
+        parts.append(f"the Git index (what is staged) for {', '.join(staged)}")
+    if any(c.startswith("DVF2") for c in codes):
+        parts.append("the working tree for DVF2")
+    return f"Judged {' and '.join(parts)}." if parts else "Judged nothing: no rule selected."
 
 
 def _refuse_unmerged(ctx: Context) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from dvcflow.context import Context
@@ -101,41 +101,66 @@ def graph(ctx: Context, view: View) -> StageGraph:
 class ReproPlan:
     """What re-runs (`targets`, as DVC addresses them) and what to stage after it."""
 
-    stage: Stage
+    first: tuple[Stage, ...]  # the stages whose inputs changed
     targets: tuple[str, ...]
     paths: tuple[str, ...]  # repo-relative
     force: bool = False
+    before: str = ""  # a command to run first, from the project root (`dvc add data.csv`)
 
     @property
     def command(self) -> str:
-        project = self.stage.pipeline.project
+        project = self.first[0].pipeline.project
         targets = " ".join(shlex.quote(t) for t in self.targets)
-        repro = f"dvc repro {targets}"
+        steps = [self.before] if self.before else []
         if self.force:  # the stage's recorded inputs cannot be trusted: run it again anyway
-            repro = f"dvc repro --force --single-item {shlex.quote(self.stage.address)} && {repro}"
+            forced = " ".join(shlex.quote(s.address) for s in self.first)
+            steps.append(f"dvc repro --force --single-item {forced}")
+        steps.append(f"dvc repro {targets}")
         rel = list(dict.fromkeys(project.relative(p) for p in self.paths))
-        return project.command(f"{repro} && git add {' '.join(shlex.quote(p) for p in rel)}")
+        steps.append(f"git add {' '.join(shlex.quote(p) for p in rel)}")
+        return project.command(" && ".join(steps))
 
 
 def repro_plan(
-    ctx: Context, stage: Stage, view: View = "staged", also: Iterable[str] = (), force: bool = False
+    ctx: Context,
+    stages: Stage | Sequence[Stage],
+    view: View = "staged",
+    also: Iterable[str] = (),
+    force: bool = False,
+    before: str = "",
 ) -> ReproPlan:
-    """Re-run `stage` and what follows it; stage every result, plus the paths `also` names."""
+    """Re-run `stages` and what follows them; stage every result, plus the paths `also` names."""
+    first = (stages,) if isinstance(stages, Stage) else tuple(stages)
     pipeline_graph = graph(ctx, view)
-    chain = pipeline_graph.downstream(stage)
-    last = [s for s in chain if s is not stage and pipeline_graph.is_last(s, chain)]
-    targets = tuple(dict.fromkeys(s.address for s in [stage, *last]))
+    chain = pipeline_graph.downstream(*first)
+    last = [s for s in chain if s not in first and pipeline_graph.is_last(s, chain)]
+    targets = tuple(dict.fromkeys(s.address for s in [*first, *last]))
     paths: list[str] = []
     for member in chain:
         paths.extend(_results(ctx, pipeline_graph, member))
     paths.extend(also)
-    return ReproPlan(stage, targets, tuple(dict.fromkeys(paths)), force)
+    return ReproPlan(first, targets, tuple(dict.fromkeys(paths)), force, before)
 
 
 def repro_fix(
-    ctx: Context, stage: Stage, view: View = "staged", also: Iterable[str] = (), force: bool = False
+    ctx: Context,
+    stages: Stage | Sequence[Stage],
+    view: View = "staged",
+    also: Iterable[str] = (),
+    force: bool = False,
 ) -> str:
-    return repro_plan(ctx, stage, view, also, force).command
+    return repro_plan(ctx, stages, view, also, force).command
+
+
+def readers(ctx: Context, view: View, paths: Iterable[str]) -> list[Stage]:
+    """The stages that read any of these paths (a dep on them, a folder of them, inside them)."""
+    wanted = set(paths)
+    pipeline_graph = graph(ctx, view)
+    return [
+        s
+        for s in pipeline_graph.stages
+        if any(wanted.intersection(pipeline_graph.managed_paths(d.repo_path)) for d in s.deps)
+    ]
 
 
 def commit_fix(stage: Stage, *also_stage: str) -> str:
