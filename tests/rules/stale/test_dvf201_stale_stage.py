@@ -110,6 +110,25 @@ def test_modified_output_is_stale(demo: Repo) -> None:
     assert "will also re-run: train, evaluate" in finding["message"]
 
 
+def test_git_tracked_results_not_staged_are_named_as_such(demo: Repo) -> None:
+    """Under pre-commit, results `dvc repro` wrote but nobody staged are set aside: the work
+    tree holds the committed metrics.json, which is not what dvc.lock records."""
+    set_text(demo, "src/evaluate.py", '{"size": ', '{"size": 1 + ')
+    run_fix(demo, "dvc repro -q && git add src/evaluate.py dvc.lock")  # metrics.json forgotten
+    demo.git("stash", "-q", "--keep-index")  # what pre-commit does before the hook runs
+    (finding,) = findings(demo)
+    assert finding["stage"] == "evaluate"
+    assert finding["message"].startswith(
+        "stage 'evaluate': metrics.json (tracked by Git) is not the version dvc.lock records: "
+        "the results of `dvc repro` are not staged"
+    )
+    assert finding["fix"] == "dvc repro evaluate && git add dvc.lock metrics.json src/evaluate.py"
+    demo.git("stash", "pop", "-q")  # the hook fails; pre-commit restores the work tree
+    run_fix(demo, finding["fix"])  # nothing to re-run; it stages the metrics
+    assert not demo.git("diff", "--name-only")
+    assert findings(demo) == []
+
+
 def test_deleted_output_is_missing_data_not_staleness(demo: Repo) -> None:
     demo.path("model.txt").unlink()
     assert findings(demo) == []
