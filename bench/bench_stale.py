@@ -22,9 +22,10 @@ whole pipeline is stale), it times in fresh processes, best of `--repeat`:
 and prints the ratios. Python byte code is cached under the temporary folder for every
 command alike (`PYTHONPYCACHEPREFIX`), as an installed package would have it.
 
-`--differential N` instead drives the generated repository of tests/test_rules_stale.py
-through N seeded random states and checks that the fast path and DVC's `Stage.status()`
-agree on every one (the larger version of the test suite's differential test).
+`--differential N` instead drives the generated repository of
+tests/rules/stale/test_dvf20x_fast_path_vs_dvc.py through N seeded random states and checks
+that the fast path and DVC's `Stage.status()` agree on every one (the larger version of the
+test suite's differential test).
 """
 
 from __future__ import annotations
@@ -210,20 +211,21 @@ def measure(name: str, root: Path, params: Path, old: str, new: str, repeat: int
 
 def differential(states: int, seed: int, workdir: Path) -> int:
     sys.path.insert(0, str(REPO))
-    from tests import test_rules_stale as t
     from tests.conftest import Repo
+    from tests.rules.stale import conftest as c
+    from tests.rules.stale import test_dvf20x_fast_path_vs_dvc as t
 
-    os.environ.update(t._tool_env(workdir / "home"))
+    os.environ.update(c._tool_env(workdir / "home"))
     root = workdir / "repo"
-    t._build(root, workdir / "home", t.DIFF_FILES, ["data/raw.csv", "data/images"])
+    c._build(root, workdir / "home", t.DIFF_FILES, ["data/raw.csv", "data/images"])
     repo = Repo(root)
     generator = t.StateGenerator(root, seed)
     kinds: dict[str, int] = {}
     start = time.perf_counter()
     for step in range(1, states + 1):
         generator.mutate()
-        fast = t.report(repo, "fast")
-        slow = t.report(repo, "dvc")
+        fast = c.report(repo, "fast")
+        slow = c.report(repo, "dvc")
         stale = {v.address for v in fast.verdicts if v.stale and not v.skipped}
         would_run = t.repro_would_run(root)
         if stale != would_run:

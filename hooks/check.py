@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import os
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -172,19 +174,23 @@ def _check(
     statistics: bool = False,
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
+    fixed: list[Edit] = []
     try:
         if pushing[0]:  # DVF501's commits (dvcflow.git.pushrange)
             pushrange.remember(ctx, pushrange.from_option(ctx.root, pushing[0], pushing[1]))
         rules = _rules(ctx, select, ignore)
         _refuse_unmerged(ctx)
         if fix:
-            _report_fixes(_fix(all_files, rules))
-        diagnostics = _run(ctx, rules)
+            fixed = _fix(all_files, rules)
+        applied = [edit for edit in fixed if edit.refused is None]
+        diagnostics = _run_after_fix(ctx, rules, applied) if applied else _run(ctx, rules)
         stats = _statistics(ctx, rules, diagnostics) if statistics else None
         empty = None if diagnostics or output_format != "text" else _nothing_to_check(ctx)
         dag = collect(ctx, output_format)  # what the format shows beside the findings
     finally:
         ctx.close()
+    if fixed:
+        _report_fixes(fixed, all_files)
     if stats is not None:
         click.echo(stats)
     elif empty is not None:
@@ -192,6 +198,8 @@ def _check(
     else:
         checked = [rule.CODE for rule in rules]
         report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag, checked=checked)
+        if all_files and output_format == "text" and diagnostics:
+            click.echo(_judged_views(rules))
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
 
 
@@ -220,18 +228,63 @@ def _nothing_to_check(ctx: Context) -> str | None:
     return "this repository has no DVC project (.dvc/config), no dvc.yaml and no .dvc file"
 
 
-def _report_fixes(edits: list[Edit]) -> None:
-    """What --fix wrote (and what it refused to write, with why) on stderr."""
+def _run_after_fix(ctx: Context, rules: list[Rule], fixed: list[Edit]) -> list[Diagnostic]:
+    """The findings that remain after the fix: judged as if the fixed files were staged (in a
+    copy of the index; the real index is left to the user, who gets the `git add` line)."""
+    import subprocess
+    import tempfile
+
+    from dvcflow.git.repo import run_git
+
+    index = Path(run_git(["rev-parse", "--git-path", "index"], ctx.root).decode().strip())
+    index = index if index.is_absolute() else ctx.root / index
+    with tempfile.TemporaryDirectory(prefix="dvcflow-fix-") as tmp:
+        copy = Path(tmp) / "index"
+        if index.exists():
+            copy.write_bytes(index.read_bytes())
+        old = os.environ.get("GIT_INDEX_FILE")
+        os.environ["GIT_INDEX_FILE"] = str(copy)
+        try:
+            paths = sorted({edit.path for edit in fixed})
+            subprocess.run(["git", "add", "--", *paths], cwd=ctx.root, capture_output=True)
+            after = Context.from_cwd(ctx.root, all_files=ctx.all_files)
+            try:
+                return _run(after, rules)
+            finally:
+                after.close()
+        finally:
+            if old is None:
+                os.environ.pop("GIT_INDEX_FILE", None)
+            else:
+                os.environ["GIT_INDEX_FILE"] = old
+
+
+def _report_fixes(edits: list[Edit], all_files: bool) -> None:
+    """What --fix wrote (and what it refused to write, with why), and the `git add` line that
+    puts the fixes in the commit, on stderr."""
     for edit in edits:
         where = f"{edit.path}: {edit.refused or edit.summary}"
         click.echo(
             f"dvcflow: {'not fixed' if edit.refused else 'fixed'} {printable(where)}", err=True
         )
-    if any(edit.refused is None for edit in edits):
-        click.echo(
-            "dvcflow: the fixes are in the work tree; `git add` them so the commit includes them",
-            err=True,
-        )
+    applied = dict.fromkeys(edit.path for edit in edits if edit.refused is None)
+    if applied:
+        paths = " ".join(shlex.quote(p) for p in applied)
+        where = "" if all_files else " (the commit being made does not include them yet)"
+        click.echo(f"dvcflow: the fixes are in the work tree{where}", err=True)
+        click.echo(f"  help: git add {printable(paths)}", err=True)
+
+
+def _judged_views(rules: list[Rule]) -> str:
+    """Which view of the repository --all judged, by family (staleness reads the work tree)."""
+    stale = {r.CODE[:4] for r in rules if family(r.CODE) == "stale"}
+    staged = sorted({r.CODE[:4] for r in rules} - stale)
+    parts = []
+    if staged:
+        parts.append(f"the Git index (what is staged) for {', '.join(staged)}")
+    if stale:
+        parts.append(f"the working tree for {', '.join(sorted(stale))}")
+    return f"Judged {' and '.join(parts)}." if parts else "Judged nothing: no rule selected."
 
 
 def _refuse_unmerged(ctx: Context) -> None:

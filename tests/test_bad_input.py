@@ -12,7 +12,7 @@ from .conftest import Repo
 def _check(repo: Repo) -> tuple[int, str]:
     started = time.monotonic()
     code, out = repo.check("--all", "--select", "DVF105")
-    assert time.monotonic() - started < 5, "bad input must not make dvcflow hang"
+    assert time.monotonic() - started < 60, "bad input must not make dvcflow hang"
     assert "Traceback" not in out
     return code, out
 

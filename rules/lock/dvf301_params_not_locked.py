@@ -25,25 +25,31 @@ Wrong (params.yaml staged with `lr: 0.2`, dvc.lock staged from the run with `lr:
 Right: `dvc repro train`, then commit params.yaml and dvc.lock together (dvc.lock then
 records `train.lr: 0.2`).
 
-Fix: `dvc repro train && git add dvc.lock params.yaml` (if the work tree's dvc.lock is already
+Fix: `dvc repro train && git add dvc.lock params.yaml metrics.json` (the stage and the last
+stages after it, then every result: see `dvcflow.rules.reprofix`; if the work tree is already
 up to date, `dvc repro` does nothing and the `git add` stages it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+from dvcflow.dvc.params import lookup
+from dvcflow.dvc.pipeline import ParamDecl, Stage
 from dvcflow.rules.lock.analysis import (
     MISSING,
     LockAnalysis,
-    ParamDiff,
+    analysis,
+    lock_entry,
     lock_path,
-    repro_fix,
-    scoped_diffs,
+    params_equal,
     show_value,
 )
+from dvcflow.rules.reprofix import repro_fix
 
 CODE = "DVF301"
 NAME = "params-not-locked"
@@ -52,28 +58,92 @@ DEFAULT_ENABLED = True
 RULE = RuleId(CODE, NAME, SEVERITY)
 
 
+@dataclass(frozen=True)
+class ParamDiff:
+    """A declared param whose committed value is not the one dvc.lock records."""
+
+    stage: Stage
+    decl: ParamDecl
+    key: str | None  # None: the params file itself is missing from the commit
+    actual: Any  # MISSING when the commit lacks it
+    recorded: Any  # MISSING when dvc.lock lacks it
+    line: int
+    column: int
+
+
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for diff in scoped_diffs(ctx, LockAnalysis.param_diffs):
-        path = diff.decl.repo_path
-        yield RULE.at(
-            path,
-            diff.line,
-            diff.column,
-            _message(diff),
-            fix=_fix(diff),
-            stage=diff.stage.address,
-            target=f"{path}:{diff.key}" if diff.key else path,
-        )
+    lock = analysis(ctx)
+    for stage in lock.in_scope:
+        for diff in param_diffs(lock, stage):
+            path = diff.decl.repo_path
+            yield RULE.at(
+                path,
+                diff.line,
+                diff.column,
+                _message(diff),
+                fix=_fix(ctx, diff),
+                stage=diff.stage.address,
+                target=f"{path}:{diff.key}" if diff.key else path,
+            )
 
 
-def _fix(diff: ParamDiff) -> str:
+def param_diffs(lock: LockAnalysis, stage: Stage) -> Iterator[ParamDiff]:
+    """DVC's `ParamsDependency.workspace_status`, on the commit: every declared key (or every
+    top-level key of a whole-file param) whose value differs from the lock's."""
+    entry = lock_entry(stage)
+    if entry is None or stage.frozen:
+        return
+    for decl in stage.params:
+        recorded = entry.params.get(decl.file)
+        if recorded is None:
+            continue  # the whole file is unlocked: DVF302
+        data = lock.params_data(decl.repo_path)
+        if data is None:
+            continue  # unreadable: DVF103/DVF105 say why
+        if data is MISSING:
+            yield ParamDiff(stage, decl, None, MISSING, recorded, decl.line, decl.column)
+            continue
+        yield from _key_diffs(lock, stage, decl, data, recorded)
+
+
+def _key_diffs(
+    lock: LockAnalysis,
+    stage: Stage,
+    decl: ParamDecl,
+    data: dict[str, Any],
+    recorded: dict[str, Any],
+) -> Iterator[ParamDiff]:
+    if decl.keys is None:
+        actual = data
+        keys = list(dict.fromkeys([*data, *recorded]))
+    else:
+        actual = {}
+        for key in decl.keys:
+            try:
+                actual[key] = lookup(data, key)
+            except KeyError:
+                continue
+        keys = list(dict.fromkeys(decl.keys))
+    for key in keys:
+        value, locked = actual.get(key, MISSING), recorded.get(key, MISSING)
+        if locked is MISSING and (decl.keys is not None or value is MISSING):
+            continue  # a declared key dvc.lock lacks: DVF302
+        if value is MISSING and locked is MISSING:
+            continue
+        if value is not MISSING and locked is not MISSING and params_equal(value, locked):
+            continue
+        line, column = lock.param_position(decl.repo_path, key, decl.keys is not None)
+        yield ParamDiff(stage, decl, key, value, locked, line, column)
+
+
+def _fix(ctx: Context, diff: ParamDiff) -> str:
     path = diff.decl.repo_path
     if diff.key is None:
         return (
             f"commit {path} (`git add {path}`) or drop it from the params of stage "
-            f"'{diff.stage.address}', then `{repro_fix(diff.stage)}`"
+            f"'{diff.stage.address}', then `{repro_fix(ctx, diff.stage)}`"
         )
-    return repro_fix(diff.stage, path)
+    return repro_fix(ctx, diff.stage)
 
 
 def _message(diff: ParamDiff) -> str:

@@ -21,24 +21,36 @@ Wrong (dvc.yaml staged with a new dep, dvc.lock from before the edit):
 
 Right: `dvc repro train`, then commit dvc.yaml and dvc.lock together.
 
-Fix: `dvc repro train && git add dvc.lock` (right whether or not the work tree's dvc.lock is
-already up to date); for the warnings, `dvc commit -f train && git add dvc.lock`.
+Fix: `dvc repro train && git add dvc.lock ...` (the stage, the last stages after it and every
+result they change; right whether or not the work tree is already up to date). For the
+warnings, `dvc commit -f train && git add dvc.lock` when no dep's content changed; when one did
+(a dep dropped from dvc.yaml while its file was edited), `dvc commit` would record the edit
+without running the stage, so the fix re-runs it: `dvc repro --force --single-item train && ...`.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+from dvcflow.dvc.hashing import hash_name
+from dvcflow.dvc.lock import LockEntry, LockStage
+from dvcflow.dvc.pipeline import PathDecl, Stage
+from dvcflow.dvc.yamlio import position
 from dvcflow.rules.lock.analysis import (
-    DefinitionDiff,
     LockAnalysis,
-    commit_fix,
+    analysis,
+    lock_entry,
     lock_path,
-    repro_fix,
-    scoped_diffs,
+    stage_tree,
 )
+from dvcflow.rules.lock.dvf301_params_not_locked import param_diffs
+from dvcflow.rules.lock.dvf303_dep_not_locked import dep_diffs
+from dvcflow.rules.reprofix import commit_fix, repro_fix
 
 CODE = "DVF302"
 NAME = "stage-not-locked"
@@ -46,20 +58,146 @@ SEVERITY: Severity = "error"
 DEFAULT_ENABLED = True
 RULE = RuleId(CODE, NAME, SEVERITY)
 
+DefinitionKind = Literal[
+    "unlocked",
+    "cmd",
+    "dep",
+    "out",
+    "params-file",
+    "param",
+    "stale-dep",
+    "stale-out",
+    "stale-params-file",
+    "stale-param",
+]
+
+
+@dataclass(frozen=True)
+class DefinitionDiff:
+    """A stage missing from dvc.lock or defined differently from its lock entry.
+
+    `stale-*` kinds (dvc.lock keeps something dvc.yaml no longer declares) are warnings.
+    """
+
+    stage: Stage
+    kind: DefinitionKind
+    target: str | None
+    line: int
+    column: int
+    recorded: Any = None
+
+    @property
+    def stale(self) -> bool:
+        return self.kind.startswith("stale-")
+
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for diff in scoped_diffs(ctx, LockAnalysis.definition_diffs):
-        stage = diff.stage
-        yield RULE.at(
-            stage.pipeline.path,
-            diff.line,
-            diff.column,
-            _message(diff),
-            fix=commit_fix(stage) if diff.stale else repro_fix(stage),
-            stage=stage.address,
-            target=diff.target or stage.address,
-            severity="warning" if diff.stale else None,
-        )
+    lock = analysis(ctx)
+    for stage in lock.in_scope:
+        diffs = list(definition_diffs(lock, stage))
+        fix = _fix(ctx, lock, stage, diffs) if diffs else None
+        for diff in diffs:
+            yield RULE.at(
+                stage.pipeline.path,
+                diff.line,
+                diff.column,
+                _message(diff),
+                fix=fix,
+                stage=stage.address,
+                target=diff.target or stage.address,
+                severity="warning" if diff.stale else None,
+            )
+
+
+def _fix(ctx: Context, lock: LockAnalysis, stage: Stage, diffs: list[DefinitionDiff]) -> str:
+    """One fix for the stage: re-run it when anything but bookkeeping is off; `dvc commit`
+    only when every dep, recorded or declared, still has the content dvc.lock records."""
+    if not all(d.stale for d in diffs):
+        return repro_fix(ctx, stage)
+    if any(param_diffs(lock, stage)) or any(dep_diffs(lock, stage)):
+        return repro_fix(ctx, stage)
+    entry = lock_entry(stage)
+    dropped = [d.target for d in diffs if d.kind == "stale-dep"]
+    recorded = [e for e in (entry.deps if entry else ()) if e.path in dropped]
+    if any(_changed(lock, stage, e) for e in recorded):
+        return repro_fix(ctx, stage, force=True)
+    return commit_fix(stage)
+
+
+def _changed(lock: LockAnalysis, stage: Stage, entry: LockEntry) -> bool:
+    """Whether a dep dvc.lock records (dvc.yaml no longer declares it) has other content in the
+    commit; True when that cannot be known."""
+    name = hash_name(entry.hash)
+    path = posixpath.normpath(posixpath.join(stage.wdir, entry.path))
+    if entry.md5 is None or name is None:
+        return True
+    if lock.staged.is_file(path):
+        return lock.file_md5(path, name) != entry.md5
+    if lock.staged.is_dir(path):
+        state = lock.folder_state(path, stage.pipeline.project, name)
+        return state is None or state[2] != entry.md5
+    return lock.recorded_md5(path) != entry.md5
+
+
+def definition_diffs(lock: LockAnalysis, stage: Stage) -> Iterator[DefinitionDiff]:
+    entry = lock_entry(stage)
+    if entry is None:
+        yield DefinitionDiff(stage, "unlocked", None, stage.line, stage.column)
+        return
+    if entry.cmd != stage.cmd:
+        tree = stage_tree(stage)
+        line, column = position(tree, "cmd") if tree is not None else (stage.line, 0)
+        yield DefinitionDiff(stage, "cmd", None, line, column, recorded=entry.cmd)
+    yield from _path_diffs(stage, stage.deps, entry.deps, "dep", unlocked=not stage.frozen)
+    if not stage.frozen:
+        yield from _param_key_diffs(lock, stage, entry)
+    yield from _path_diffs(stage, stage.outs, entry.outs, "out")
+
+
+def _path_diffs(
+    stage: Stage,
+    decls: list[PathDecl],
+    entries: tuple[LockEntry, ...],
+    kind: Literal["dep", "out"],
+    *,
+    unlocked: bool = True,
+) -> Iterator[DefinitionDiff]:
+    """Declared paths dvc.lock lacks (if `unlocked`), then the `stale-*` entries: paths
+    dvc.lock records that dvc.yaml no longer declares."""
+    if unlocked:
+        locked = {e.path for e in entries}
+        for decl in decls:
+            if decl.path not in locked:
+                yield DefinitionDiff(stage, kind, decl.path, decl.line, decl.column)
+    declared = {d.path for d in decls}
+    stale: DefinitionKind = "stale-dep" if kind == "dep" else "stale-out"
+    for e in entries:
+        if e.path not in declared:
+            yield DefinitionDiff(stage, stale, e.path, stage.line, stage.column)
+
+
+def _param_key_diffs(
+    lock: LockAnalysis, stage: Stage, entry: LockStage
+) -> Iterator[DefinitionDiff]:
+    declared = {d.file for d in stage.params}
+    for decl in stage.params:
+        recorded = entry.params.get(decl.file)
+        if decl.keys is None:
+            if recorded is None:
+                yield DefinitionDiff(stage, "params-file", decl.file, decl.line, decl.column)
+            continue
+        for key in decl.keys:
+            unlocked = recorded is None or key not in recorded
+            if unlocked and lock.has_param(decl.repo_path, key):
+                yield DefinitionDiff(stage, "param", f"{decl.file}:{key}", decl.line, decl.column)
+        for key in recorded or {}:
+            if key not in decl.keys:
+                yield DefinitionDiff(
+                    stage, "stale-param", f"{decl.file}:{key}", decl.line, decl.column
+                )
+    for file in entry.params:
+        if file not in declared:
+            yield DefinitionDiff(stage, "stale-params-file", file, stage.line, stage.column)
 
 
 def _message(diff: DefinitionDiff) -> str:

@@ -20,11 +20,14 @@ Fix: delete the `prepare:` entry from dvc.lock, then `git add dvc.lock`.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.rules.lock.analysis import analysis, git_add
+from dvcflow.dvc.lock import LockStage
+from dvcflow.dvc.pipeline import Pipeline
+from dvcflow.rules.lock.analysis import lock_path
 
 CODE = "DVF304"
 NAME = "orphan-lock-entry"
@@ -34,14 +37,37 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    for pipeline, entry in analysis(ctx).orphans():
-        lock = pipeline.lock_path or "dvc.lock"
+    for pipeline, entry in orphans(ctx):
+        lock = lock_path(pipeline)
+        project = pipeline.project
         yield RULE.at(
             lock,
             entry.line,
             1,
             f"{lock} records stage '{entry.name}', which {pipeline.path} no longer defines",
             fix=f"delete the `{entry.name}:` entry from {lock}, then "
-            f"`{pipeline.project.command(git_add(pipeline, [lock]))}`",
+            f"`{project.command(f'git add {shlex.quote(project.relative(lock))}')}`",
+            stage=address(pipeline, entry.name),
             target=entry.name,
         )
+
+
+def address(pipeline: Pipeline, name: str) -> str:
+    """The stage as DVC would address it from its project's root (`sub/dvc.yaml:train`)."""
+    rel = pipeline.project.relative(pipeline.path)
+    return name if rel == "dvc.yaml" else f"{rel}:{name}"
+
+
+def orphans(ctx: Context) -> Iterator[tuple[Pipeline, LockStage]]:
+    """Lock entries of the pipelines the commit touches that name no stage of their dvc.yaml."""
+    for pipeline in ctx.pipelines("staged"):
+        if not ctx.touches(pipeline.path, lock_path(pipeline)):
+            continue  # (before `lock`: an untouched pipeline's dvc.lock is never parsed)
+        if pipeline.lock is None or pipeline.document is None:
+            continue
+        if any(p.path == pipeline.path for p in pipeline.problems):
+            continue  # stages that failed to load would all look orphaned
+        names = {s.name for s in pipeline.stages}
+        for name, entry in pipeline.lock.stages.items():
+            if name not in names:
+                yield pipeline, entry

@@ -19,13 +19,19 @@ Wrong (params.yaml edited, stage not re-run):
     dvc.yaml:8:3: DVF201 stage 'train' is stale: params.yaml: train.lr modified; will also
     re-run: evaluate
 
+When the only change is a Git-tracked output (`cache: false` metrics or plots) that is not the
+version dvc.lock records, the finding says so: after `dvc repro`, results left unstaged look
+exactly like this while pre-commit sets the unstaged changes aside.
+
 Right:
 
-    $ dvc repro --downstream train && git add dvc.lock && git commit -am "lower lr"
+    $ dvc repro train evaluate && git add dvc.lock params.yaml metrics.json train.py
+    $ git commit -m "lower lr"
 
-Fix: `dvc repro <stage>` (`dvc repro --downstream <stage>` when other stages depend on it; for
-a dvc.yaml in a sub-folder, `dvc repro sub/dvc.yaml:stage`; for a `dvc init --subdir` project,
-from inside it), then `git add dvc.lock`.
+Fix: the one fix DVF3 prints for the same cause (`dvcflow.rules.reprofix`): `dvc repro` of the
+stage and of the last stages after it (for a dvc.yaml in a sub-folder `sub/dvc.yaml:stage`, for
+a `dvc init --subdir` project from inside it), then one `git add` of dvc.lock, the params files,
+the Git-tracked outputs, metrics and plots, the Git-tracked deps and the `.dvc` files.
 """
 
 from __future__ import annotations
@@ -34,8 +40,10 @@ from collections.abc import Iterator
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
+from dvcflow.dvc.pipeline import Stage
 from dvcflow.dvc.status import Verdict
-from dvcflow.rules.stale.analysis import stale_findings, stale_report
+from dvcflow.rules.reprofix import repro_fix
+from dvcflow.rules.stale.analysis import stale_report, verdict_finding
 
 CODE = "DVF201"
 NAME = "stale-stage"
@@ -57,12 +65,51 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             target=problem.path,
             severity=problem.severity,
         )
-    yield from stale_findings(ctx, RULE, "stage", message, fallback="address")
+    for verdict in report.verdicts:
+        if verdict.kind == "stage" and verdict.stale and not verdict.skipped:
+            stage = workspace_stage(ctx, verdict)
+            yield verdict_finding(
+                RULE,
+                verdict,
+                message(verdict, stage) + report.version_note,
+                repro_fix(ctx, stage, "workspace") if stage is not None else verdict.fix,
+                verdict.stale,
+                verdict.address,
+            )
 
 
-def message(verdict: Verdict) -> str:
+def workspace_stage(ctx: Context, verdict: Verdict) -> Stage | None:
+    """The pipeline stage a verdict is about (as the work tree defines it)."""
+    stages = ctx.memo(
+        workspace_stage,
+        lambda: {(s.pipeline.project.root, s.address): s for s in ctx.stages("workspace")},
+    )
+    return stages.get((verdict.project.root, verdict.address))
+
+
+def unstaged_results(verdict: Verdict, stage: Stage | None) -> list[str]:
+    """The Git-tracked outputs that are the only change, if that is the whole verdict."""
+    if stage is None or not verdict.locked:
+        return []
+    git_outs = {
+        stage.pipeline.project.relative(o.repo_path)
+        for o in stage.outs
+        if o.flag("cache", True) is False
+    }
+    paths = [c.path for c in verdict.stale if c.kind == "out" and c.path in git_outs]
+    return paths if len(paths) == len(verdict.stale) else []
+
+
+def message(verdict: Verdict, stage: Stage | None = None) -> str:
+    results = unstaged_results(verdict, stage)
     if not verdict.locked:
         text = f"stage '{verdict.address}' has never been run: it has no entry in dvc.lock"
+    elif results:
+        text = (
+            f"stage '{verdict.address}': {', '.join(results)} (tracked by Git) is not the "
+            "version dvc.lock records: the results of `dvc repro` are not staged (pre-commit "
+            "sets unstaged changes aside), or the file was edited by hand"
+        )
     else:
         text = f"stage '{verdict.address}' is stale: {verdict.reasons}"
     if verdict.missing and verdict.locked:

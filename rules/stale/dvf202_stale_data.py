@@ -16,19 +16,25 @@ Wrong:
 
 Right:
 
-    $ dvc add data/raw.csv && git add data/raw.csv.dvc && git commit -m "more data"
+    $ dvc add data/raw.csv && dvc repro prepare train && git add data/raw.csv.dvc dvc.lock ...
+    $ git commit -m "more data"
 
-Fix: `dvc add <path>` then `git add <path>.dvc` (and `dvc push`).
+Fix: `dvc add <path>`, then (when stages read the data) the one repro fix of DVF201/DVF3 for
+the stages that read it, so the next commit needs no second round; `git add` names the `.dvc`
+file with every result (and `dvc push` shares the data).
 """
 
 from __future__ import annotations
 
+import posixpath
+import shlex
 from collections.abc import Iterator
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.dvc.status import Verdict
-from dvcflow.rules.stale.analysis import stale_findings
+from dvcflow.rules.reprofix import readers, repro_plan
+from dvcflow.rules.stale.analysis import stale_report, verdict_finding
 
 CODE = "DVF202"
 NAME = "stale-data"
@@ -38,7 +44,31 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    yield from stale_findings(ctx, RULE, "data", message, fallback="path")
+    report = stale_report(ctx)
+    for verdict in report.verdicts:
+        if verdict.kind == "data" and verdict.stale and not verdict.skipped:
+            yield verdict_finding(
+                RULE,
+                verdict,
+                message(verdict) + report.version_note,
+                _fix(ctx, verdict),
+                verdict.stale,
+                verdict.path,
+            )
+
+
+def _fix(ctx: Context, verdict: Verdict) -> str:
+    """`dvc add` the data, re-run the stages reading it, stage the `.dvc` file and results."""
+    outs = [c.path for c in verdict.stale if c.path and c.kind == "out"]
+    project = verdict.project
+    repo_paths = [posixpath.normpath(posixpath.join(project.root, p)) for p in outs]
+    stages = [
+        s for s in readers(ctx, "workspace", repo_paths) if s.pipeline.project.root == project.root
+    ]
+    if not outs or not stages or "dvc add" not in verdict.fix:
+        return verdict.fix  # an import restored by checkout, or no stage reads the data
+    add = f"dvc add {' '.join(shlex.quote(o) for o in outs)}"
+    return repro_plan(ctx, stages, "workspace", also=[verdict.path], before=add).command
 
 
 def message(verdict: Verdict) -> str:
