@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 
 from dvcflow.dvc.yamlio import YamlError, _EventReader, _load_safe, _Unusual, _yaml, load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 TRICKY = [
     "",
