@@ -33,8 +33,8 @@ def _nowhere() -> tuple[int, int]:
 
 
 class _Located:
-    """Line and column computed on first use: positions need the round-trip YAML tree, which
-    only a run that reports something should pay for."""
+    """Line and column computed on first use (a lookup in the marks the file was parsed
+    with): only a run that reports something asks."""
 
     where: Where
 
@@ -271,7 +271,7 @@ def _build_stage(pipeline: Pipeline, resolved: ResolvedStage) -> Stage:
 
 
 def _definition_tree(pipeline: Pipeline, definition: str) -> Any:
-    """The round-trip node holding the stage's fields (`do:` for foreach stages)."""
+    """The position node holding the stage's fields (`do:` for foreach stages)."""
     assert pipeline.document is not None
     node = child(child(pipeline.document.tree, "stages"), definition)
     do = child(node, "do")

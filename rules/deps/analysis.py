@@ -233,7 +233,7 @@ class DepsAnalysis:
         """A missing-dep finding at the stage's line, its fix the exact line to add."""
         first = group[0]
         pipeline = first.pipeline
-        tree = pipeline.document.tree if pipeline.document is not None else None
+        tree = pipeline.document.roundtrip if pipeline.document is not None else None
         texts = {scalar(posixpath.relpath(path, s.wdir or ".")) for s in group}
         line = f"- {sorted(texts)[0]}"
         keypath = deps_keypath(tree, first.definition) if tree is not None else "deps"
