@@ -28,10 +28,11 @@ _ALIAS = re.compile(r"(^|[\s\[{,:])\*[^\s,\]}]+", re.MULTILINE)
 
 
 class ParamsError(Exception):
-    def __init__(self, message: str, line: int = 0) -> None:
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.column = column
 
 
 def parse_params(text: str, path: str) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def _parse(text: str, suffix: str) -> dict[str, Any]:
     try:
         data = load_yaml(text).data
     except YamlError as exc:
-        raise ParamsError(exc.message, exc.line) from exc
+        raise ParamsError(exc.message, exc.line, exc.column) from exc
     if _recursive(data):
         raise ParamsError(
             "a YAML alias refers to a mapping or list that contains it (a recursive document)",
@@ -100,7 +101,7 @@ def _parse_json(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text) or {}
     except json.JSONDecodeError as exc:
-        raise ParamsError(f"JSON syntax error: {exc.msg}", exc.lineno) from exc
+        raise ParamsError(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from exc
     return data if isinstance(data, dict) else _not_a_mapping(data)
 
 
@@ -108,24 +109,26 @@ def _parse_toml(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 0) or _line_from_message(str(exc))
-        raise ParamsError(f"TOML syntax error: {str(exc).split(' (at')[0]}", line) from exc
+        line, column = _toml_position(str(exc))
+        raise ParamsError(f"TOML syntax error: {str(exc).split(' (at')[0]}", line, column) from exc
 
 
-def _line_from_message(message: str) -> int:
-    marker = "(at line "
-    if marker in message:
-        digits = message.split(marker, 1)[1].split(",", 1)[0]
-        if digits.isdigit():
-            return int(digits)
-    return 0
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _toml_position(message: str) -> tuple[int, int]:
+    """tomllib says where in its message: `... (at line 3, column 5)`."""
+    match = _TOML_AT.search(message)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def _parse_py(text: str) -> dict[str, Any]:
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
-        raise ParamsError(f"Python syntax error: {exc.msg}", exc.lineno or 0) from exc
+        raise ParamsError(
+            f"Python syntax error: {exc.msg}", exc.lineno or 0, exc.offset or 0
+        ) from exc
     return _py_body(tree.body, only_self=False)
 
 

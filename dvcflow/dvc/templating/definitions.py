@@ -58,7 +58,9 @@ class EntryResolver:
 
     def _fail(self, exc: TemplatingError, what: str, keypath: Keypath) -> ResolveFailure:
         return ResolveFailure(
-            f"failed to parse {what} in '{self.relpath}': {exc.message}", exc.keypath or keypath
+            f"failed to parse {what} in '{self.relpath}': {exc.message}",
+            exc.keypath or keypath,
+            exc.origin,
         )
 
     # ---- vars files (Context.load_from / merge_from / load_from_vars)
@@ -81,8 +83,10 @@ class EntryResolver:
         try:
             return parse_params(text, path)
         except ParamsError as exc:
-            line = f" (line {exc.line})" if exc.line else ""
-            return ContextError(f"unable to read: '{path}', {exc.message}{line}")
+            where = f"line {exc.line}, column {exc.column}" if exc.column else f"line {exc.line}"
+            line = f" ({where})" if exc.line else ""
+            message = f"unable to read: '{path}', {exc.message}{line}"
+            return ContextError(message, origin=(path, exc.line, exc.column))
 
     def _exists(self, path: str) -> bool:
         self._read(path)
@@ -92,7 +96,7 @@ class EntryResolver:
         """Context.load_from."""
         loaded = self._read(path)
         if isinstance(loaded, ContextError):
-            raise ContextError(loaded.message)
+            raise ContextError(loaded.message, origin=loaded.origin)
         data: dict[str, Any] = loaded
         if select_keys:
             missing = next((key for key in select_keys if key not in data), None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Keypath = tuple[str | int, ...]
+Origin = tuple[str, int, int]  # a repo-relative path, a 1-based line and column (0: unknown)
 ReadText = Callable[[str], str]
 
 VARS_KWD = "vars"
@@ -18,6 +19,11 @@ DO_KWD = "do"
 JOIN = "@"
 ITEM = "item"
 KEY = "key"
+
+# A `foreach` or `matrix` that would generate more stages than this is a resolve error (DVF105),
+# counted before anything is expanded: DVC itself takes hours, or runs out of memory, on a
+# 9-axis x 10-value matrix (a billion stages); real pipelines stay in the hundreds.
+MAX_GENERATED_STAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -34,12 +40,17 @@ class TemplateError(Exception):
     """A stage (or the file's `vars`) that DVC could not resolve; `message` is DVC's reason."""
 
     def __init__(
-        self, message: str, definition: str | None = None, keypath: tuple[str | int, ...] = ()
+        self,
+        message: str,
+        definition: str | None = None,
+        keypath: tuple[str | int, ...] = (),
+        origin: Origin | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.definition = definition
         self.keypath = tuple(keypath)
+        self.origin = origin  # (file, line, column) of the cause in another file (a vars file)
 
     def __repr__(self) -> str:
         return f"TemplateError({self.message!r}, {self.definition!r}, {self.keypath!r})"
@@ -48,19 +59,21 @@ class TemplateError(Exception):
 class TemplatingError(Exception):
     """DVC's ContextError/ParseError family, before `format_and_raise` adds where it happened."""
 
-    def __init__(self, message: str, keypath: Keypath = ()) -> None:
+    def __init__(self, message: str, keypath: Keypath = (), origin: Origin | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.keypath = keypath
+        self.origin = origin
 
 
 class ResolveFailure(Exception):
     """dvc.parsing.ResolveError: the final, formatted message."""
 
-    def __init__(self, message: str, keypath: Keypath) -> None:
+    def __init__(self, message: str, keypath: Keypath, origin: Origin | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.keypath = keypath
+        self.origin = origin
 
 
 def key_name(key: Any) -> str:

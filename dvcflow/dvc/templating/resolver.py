@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from itertools import product
+from math import prod
 from typing import Any
 
 from dvcflow.dvc.templating.context import ContextError, CtxDict, CtxList, Leaf
@@ -16,6 +17,7 @@ from dvcflow.dvc.templating.model import (
     JOIN,
     KEY,
     MATRIX_KWD,
+    MAX_GENERATED_STAGES,
     STAGES_KWD,
     VARS_KWD,
     Keypath,
@@ -30,7 +32,11 @@ from dvcflow.dvc.templating.model import (
 _EMPTY_KEY = (
     "failed to resolve stage '{}' in '{}': a generated stage needs a non-empty name"
     " after '@' (DVC cannot load it)"
-)  # dvc/parsing/context.py: PRIMITIVES
+)
+_TOO_MANY = (
+    "failed to resolve '{}' in '{}': {} would generate {:,} stages, more than the {:,}"
+    " dvcflow resolves (DVC takes hours, or runs out of memory, loading so many); split it"
+)
 
 
 def resolve(
@@ -68,7 +74,7 @@ def _resolve(
     try:
         resolver.load_top_vars(document.get(VARS_KWD, []))
     except ResolveFailure as exc:
-        return [], [TemplateError(exc.message, None, exc.keypath)]
+        return [], [TemplateError(exc.message, None, exc.keypath, exc.origin)]
     stages_data = document.get(STAGES_KWD) or {}
     if not isinstance(stages_data, Mapping):
         return [], []  # a schema problem, reported by the schema rule
@@ -77,7 +83,9 @@ def _resolve(
     for name, definition in stages_data.items():
         resolved, failures = resolver.resolve_definition(name, definition)
         stages.extend(resolved)
-        errors.extend(TemplateError(f.message, key_name(name), f.keypath) for f in failures)
+        errors.extend(
+            TemplateError(f.message, key_name(name), f.keypath, f.origin) for f in failures
+        )
     return stages, errors
 
 
@@ -187,6 +195,8 @@ class _Resolver(EntryResolver):
             iterable = self._foreach_iterable(name, definition[FOREACH_KWD], base)
         except ResolveFailure as exc:
             return [], [exc]
+        if len(iterable[1]) > MAX_GENERATED_STAGES:
+            return [], [self._too_many(name, FOREACH_KWD, len(iterable[1]), base)]
         generated = [
             (key, self._foreach_vars(iterable, key, value)) for key, value in iterable[1].items()
         ]
@@ -250,6 +260,9 @@ class _Resolver(EntryResolver):
                 where,
             )
         axes = {k: self._matrix_axis(name, k, v, where) for k, v in iterable.items()}
+        count = prod(len(values) for values in axes.values())  # counted before expanding
+        if count > MAX_GENERATED_STAGES:
+            raise self._too_many(name, MATRIX_KWD, count, base)
         combinations: dict[str, Any] = {}
         for combination in product(*(list(enumerate(v)) for v in axes.values())):
             d: dict[Any, Any] = {}
@@ -259,6 +272,11 @@ class _Resolver(EntryResolver):
                 fragments.append(f"{k}{i}" if is_map_or_seq(v) else name_str(v))
             combinations["-".join(fragments)] = d
         return combinations
+
+    def _too_many(self, name: str, keyword: str, count: int, base: Keypath) -> ResolveFailure:
+        what = f"{STAGES_KWD}.{name}.{keyword}"
+        message = _TOO_MANY.format(what, self.relpath, f"'{keyword}'", count, MAX_GENERATED_STAGES)
+        return ResolveFailure(message, (*base, keyword))
 
     def _matrix_axis(self, name: str, axis: Any, value: Any, where: Keypath) -> list[Any]:
         """What enumerate() yields for one axis (a string axis yields its characters)."""
