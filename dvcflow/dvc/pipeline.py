@@ -221,19 +221,19 @@ def _template_problem(snapshot: Snapshot, pipeline: Pipeline, error: TemplateErr
     (a syntax error in params.yaml: that file's line and column, the line shown in the fix)."""
     if error.origin is not None and error.origin[1]:
         path, line, column = error.origin
-        shown = _source_line(snapshot, path, line)
+        shown = source_line(snapshot, path, line)
         fix = f"correct line {line} of {path}" + (f" (`{shown}`)" if shown else "")
         return Problem(path, line, column or 1, error.message, error.definition, fix=fix)
     assert pipeline.document is not None
     keypath = error.keypath or ("stages", error.definition or "")
     line, column = locate(pipeline.document.tree, keypath)
-    shown = _source_line(snapshot, pipeline.path, line)
+    shown = source_line(snapshot, pipeline.path, line)
     fix = f"correct line {line} of {pipeline.path}" + (f" (`{shown}`)" if shown else "")
     fix += "; `dvc stage list` confirms DVC accepts the file"
     return Problem(pipeline.path, line, column, error.message, error.definition, fix=fix)
 
 
-def _source_line(snapshot: Snapshot, path: str, line: int) -> str:
+def source_line(snapshot: Snapshot, path: str, line: int) -> str:
     """Line `line` of a file, stripped and shortened for a help line ("" if unreadable)."""
     try:
         lines = snapshot.read_text(path).splitlines()

@@ -85,3 +85,11 @@ def test_a_params_file_nested_900_levels_is_a_finding(dvc_repo: Repo) -> None:
     assert code == 1
     assert "DVF105" in out and "nested too deeply" in out
     assert "Traceback" not in out
+
+
+def test_a_schema_problem_shows_the_line_its_help_names(dvc_repo: Repo) -> None:
+    dvc_repo.write("dvc.yaml", "stages:\n  train:\n    cmd: echo\n    outz: [a]\n")
+    code, out = _check(dvc_repo)
+    assert code == 1
+    assert "dvc.yaml:4:5: DVF105" in out
+    assert "help: correct line 4 of dvc.yaml (`outz: [a]`)" in out
