@@ -15,7 +15,6 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from dvcflow.dvc.schema import validate_dvc_file
 from dvcflow.dvc.yamlio import YamlDocument, YamlError, child, load_yaml, position
@@ -39,7 +38,7 @@ class DvcFileOut:
 
     @property
     def line(self) -> int:
-        """Computed on first use: positions need the round-trip tree of the .dvc file."""
+        """Computed on first use, from the marks the .dvc file was parsed with."""
         return self.where()
 
     @property
@@ -75,10 +74,7 @@ class DvcFileProblem:
 @dataclass(frozen=True)
 class _Loaded:
     dvc_file: DvcFile | None
-    problems: Callable[[], list[DvcFileProblem]]  # located on first use (round-trip tree)
-
-
-_LOADED: WeakKeyDictionary[Snapshot, dict[str, _Loaded]] = WeakKeyDictionary()
+    problems: Callable[[], list[DvcFileProblem]]  # located on first use (the parse's marks)
 
 
 def load_dvc_file(snapshot: Snapshot, path: str) -> DvcFile | None:
@@ -92,10 +88,7 @@ def dvc_file_problems(snapshot: Snapshot, path: str) -> list[DvcFileProblem]:
 
 
 def _load(snapshot: Snapshot, path: str) -> _Loaded:
-    loaded = _LOADED.setdefault(snapshot, {})
-    if path not in loaded:
-        loaded[path] = _load_dvc_file(snapshot, path)
-    return loaded[path]
+    return snapshot.memo((_load_dvc_file, path), lambda: _load_dvc_file(snapshot, path))
 
 
 def _no_problems() -> list[DvcFileProblem]:
@@ -175,6 +168,8 @@ def _dvc_file(path: str, document: YamlDocument, data: dict[Any, Any]) -> DvcFil
     folder = posixpath.dirname(path)
     wdir = normalize(posixpath.join(folder, str(data.get("wdir") or ".")))
     outs = data.get("outs") or []
+    if not isinstance(outs, list):
+        outs = []  # `outs: 5`: the schema problem says so (DVF105); no outs to read
     dvc_file = DvcFile(
         path,
         is_import=bool(data.get("deps")),
@@ -189,7 +184,7 @@ def _dvc_file(path: str, document: YamlDocument, data: dict[Any, Any]) -> DvcFil
 
 
 def _out_line(document: YamlDocument, index: int) -> Callable[[], int]:
-    """The line of `outs[index]`, from the round-trip tree parsed only if a finding asks."""
+    """The line of `outs[index]`, looked up only if a finding asks."""
 
     def where() -> int:
         outs_tree = child(document.tree, "outs")

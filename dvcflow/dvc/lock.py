@@ -29,7 +29,7 @@ class LockEntry:
 
     @property
     def line(self) -> int:
-        """Computed on first use: positions need the round-trip tree of dvc.lock."""
+        """Computed on first use, from the marks dvc.lock was parsed with."""
         return self.where()
 
     @property

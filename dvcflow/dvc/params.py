@@ -7,10 +7,13 @@ top-level assignments and class attributes DVC's `parse_py` reads with `ast` (ne
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import posixpath
 import re
 import sys
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from typing import Any
 
 from dvcflow.dvc.yamlio import YamlError, load_yaml
@@ -25,10 +28,11 @@ _ALIAS = re.compile(r"(^|[\s\[{,:])\*[^\s,\]}]+", re.MULTILINE)
 
 
 class ParamsError(Exception):
-    def __init__(self, message: str, line: int = 0) -> None:
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.column = column
 
 
 def parse_params(text: str, path: str) -> dict[str, Any]:
@@ -51,7 +55,7 @@ def _parse(text: str, suffix: str) -> dict[str, Any]:
     try:
         data = load_yaml(text).data
     except YamlError as exc:
-        raise ParamsError(exc.message, exc.line) from exc
+        raise ParamsError(exc.message, exc.line, exc.column) from exc
     if _recursive(data):
         raise ParamsError(
             "a YAML alias refers to a mapping or list that contains it (a recursive document)",
@@ -97,7 +101,7 @@ def _parse_json(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text) or {}
     except json.JSONDecodeError as exc:
-        raise ParamsError(f"JSON syntax error: {exc.msg}", exc.lineno) from exc
+        raise ParamsError(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from exc
     return data if isinstance(data, dict) else _not_a_mapping(data)
 
 
@@ -105,24 +109,26 @@ def _parse_toml(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 0) or _line_from_message(str(exc))
-        raise ParamsError(f"TOML syntax error: {str(exc).split(' (at')[0]}", line) from exc
+        line, column = _toml_position(str(exc))
+        raise ParamsError(f"TOML syntax error: {str(exc).split(' (at')[0]}", line, column) from exc
 
 
-def _line_from_message(message: str) -> int:
-    marker = "(at line "
-    if marker in message:
-        digits = message.split(marker, 1)[1].split(",", 1)[0]
-        if digits.isdigit():
-            return int(digits)
-    return 0
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _toml_position(message: str) -> tuple[int, int]:
+    """tomllib says where in its message: `... (at line 3, column 5)`."""
+    match = _TOML_AT.search(message)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def _parse_py(text: str) -> dict[str, Any]:
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
-        raise ParamsError(f"Python syntax error: {exc.msg}", exc.lineno or 0) from exc
+        raise ParamsError(
+            f"Python syntax error: {exc.msg}", exc.lineno or 0, exc.offset or 0
+        ) from exc
     return _py_body(tree.body, only_self=False)
 
 
@@ -166,14 +172,112 @@ def _py_name(target: ast.expr, only_self: bool) -> str:
     raise AttributeError
 
 
-def lookup(data: Any, dotted: str) -> Any:
-    """A dotted key (`train.lr`, `layers.0`) in params data, or KeyError, as DVC looks it up."""
-    node = data
-    for part in dotted.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(dotted)
-    return node
+# --------------------------------------------------------------------------- param keys
+#
+# DVC reads a stage's tracked params with `dpath.get(config, key, separator=".")`
+# (dvc/dependency/param.py, `read_param_file(..., flatten=True)`). dpath drops leading dots,
+# splits the key on dots and matches each segment against every child of the nodes reached so
+# far, with `dpath.segments.match`: an integer key or list index matches a segment that reads
+# as that integer (`int()`: `0`, `01`, ` 1`, `-1` from the end of a list); otherwise the key is
+# matched as a string with `fnmatchcase` (so `*`, `?` and `[...]` are patterns, and an int key
+# also matches its `str()`). Float, null and bytes keys never match. Two matches make dpath
+# raise ValueError (DVC fails); none, KeyError (DVC reports the param as missing). A key that
+# contains dots in the file (`"a.b": 1`) is never found: the dots split the lookup.
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+class AmbiguousParamKey(KeyError):
+    """The key matches more than one value: `dpath.get` raises ValueError and DVC fails."""
+
+
+def is_wildcard(key: str) -> bool:
+    return any(char in _GLOB_CHARS for char in key)
+
+
+def lookup(data: Any, key: str) -> Any:
+    """`dpath.get(data, key, separator=".")`: the one value the key names.
+
+    KeyError when nothing matches (DVC: the param is missing), AmbiguousParamKey (a KeyError)
+    when more than one value does (DVC: an error).
+    """
+    if key in ("", "/"):  # dpath.get returns the whole document for these
+        return data
+    nodes = [data]
+    for segment in key.lstrip(".").split("."):
+        nodes = [child for node in nodes for child in _matching_children(node, segment)]
+        if not nodes:
+            raise KeyError(key)
+    if len(nodes) > 1:
+        raise AmbiguousParamKey(key)
+    return nodes[0]
+
+
+def has_param(data: Any, key: str) -> bool:
+    """Whether DVC finds the key in the data (an ambiguous key is found, DVC then fails)."""
+    try:
+        lookup(data, key)
+    except AmbiguousParamKey:
+        return True
+    except KeyError:
+        return False
+    return True
+
+
+def has_empty_key(data: Any) -> bool:
+    """Whether a mapping anywhere in the data has an empty-string key: dpath's walk, which
+    `dpath.get` runs over the whole document, raises InvalidKeyName there and DVC fails."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return False
+
+
+def _matching_children(node: Any, segment: str) -> list[Any]:
+    if isinstance(node, dict):
+        return [value for name, value in node.items() if _key_matches(name, segment)]
+    if isinstance(node, (list, tuple)):
+        number = _as_int(segment)
+        if number is not None and -len(node) <= number < len(node):
+            return [node[number]]  # ListIndex equality: i == n or len + n == i
+        if number is None and is_wildcard(segment):
+            return [v for i, v in enumerate(node) if fnmatchcase(str(i), segment)]
+    return []
+
+
+def _key_matches(name: Any, segment: str) -> bool:
+    if isinstance(name, int):  # bool included, as in dpath
+        number = _as_int(segment)
+        return name == number if number is not None else fnmatchcase(str(name), segment)
+    if isinstance(name, str):
+        return name == segment if not is_wildcard(segment) else fnmatchcase(name, segment)
+    return False
+
+
+def _as_int(segment: str) -> int | None:
+    try:
+        return int(segment)
+    except ValueError:
+        return None
+
+
+def leaf_keys(data: Any, prefix: str = "", depth: int = 0) -> Iterator[str]:
+    """Every dotted key in params data (for "did you mean" suggestions)."""
+    if depth > 20 or not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        yield dotted
+        yield from leaf_keys(value, f"{dotted}.", depth + 1)
+
+
+def suggestion(data: Any, key: str) -> str | None:
+    """The closest existing key to a missing one, if one is close."""
+    matches = difflib.get_close_matches(key, list(leaf_keys(data)), n=1, cutoff=0.75)
+    return matches[0] if matches else None

@@ -17,7 +17,7 @@ from dvcflow.dvc.lock import LockFile, parse_lock
 from dvcflow.dvc.params import DEFAULT_PARAMS_FILE
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.schema import KeyPath, validate_dvc_yaml, validate_lock
-from dvcflow.dvc.templating import ResolvedStage, resolve
+from dvcflow.dvc.templating import ResolvedStage, TemplateError, resolve
 from dvcflow.dvc.yamlio import YamlDocument, YamlError, child, load_yaml, position
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, normalize
@@ -33,8 +33,8 @@ def _nowhere() -> tuple[int, int]:
 
 
 class _Located:
-    """Line and column computed on first use: positions need the round-trip YAML tree, which
-    only a run that reports something should pay for."""
+    """Line and column computed on first use (a lookup in the marks the file was parsed
+    with): only a run that reports something asks."""
 
     where: Where
 
@@ -206,8 +206,7 @@ def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipelin
         document.data, path, read_text, parsing_config=project.parsing or None
     )
     for error in errors:
-        line, column = locate(document.tree, error.keypath or ("stages", error.definition or ""))
-        pipeline.problems.append(Problem(path, line, column, error.message, error.definition))
+        pipeline.problems.append(_template_problem(snapshot, pipeline, error))
     pipeline.stages = [_build_stage(pipeline, r) for r in resolved]
     _check_duplicate_outputs(pipeline)
     lock_path = normalize(posixpath.join(pipeline.folder, "dvc.lock"))
@@ -215,6 +214,33 @@ def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipelin
         pipeline.lock_path = lock_path
         pipeline._lock_loader = lambda: _load_lock(snapshot, pipeline, lock_path)
     return pipeline
+
+
+def _template_problem(snapshot: Snapshot, pipeline: Pipeline, error: TemplateError) -> Problem:
+    """A resolve error at its keypath in dvc.yaml, or where it lies in the vars file it names
+    (a syntax error in params.yaml: that file's line and column, the line shown in the fix)."""
+    if error.origin is not None and error.origin[1]:
+        path, line, column = error.origin
+        shown = source_line(snapshot, path, line)
+        fix = f"correct line {line} of {path}" + (f" (`{shown}`)" if shown else "")
+        return Problem(path, line, column or 1, error.message, error.definition, fix=fix)
+    assert pipeline.document is not None
+    keypath = error.keypath or ("stages", error.definition or "")
+    line, column = locate(pipeline.document.tree, keypath)
+    shown = source_line(snapshot, pipeline.path, line)
+    fix = f"correct line {line} of {pipeline.path}" + (f" (`{shown}`)" if shown else "")
+    fix += "; `dvc stage list` confirms DVC accepts the file"
+    return Problem(pipeline.path, line, column, error.message, error.definition, fix=fix)
+
+
+def source_line(snapshot: Snapshot, path: str, line: int) -> str:
+    """Line `line` of a file, stripped and shortened for a help line ("" if unreadable)."""
+    try:
+        lines = snapshot.read_text(path).splitlines()
+    except (OSError, UnicodeDecodeError, DvcflowError):
+        return ""
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def dotted(keypath: KeyPath) -> str:
@@ -271,7 +297,7 @@ def _build_stage(pipeline: Pipeline, resolved: ResolvedStage) -> Stage:
 
 
 def _definition_tree(pipeline: Pipeline, definition: str) -> Any:
-    """The round-trip node holding the stage's fields (`do:` for foreach stages)."""
+    """The position node holding the stage's fields (`do:` for foreach stages)."""
     assert pipeline.document is not None
     node = child(child(pipeline.document.tree, "stages"), definition)
     do = child(node, "do")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ class _Insert:
 def stage_body(tree: Any, definition: str) -> Any:
     """The round-trip mapping holding a stage's fields (`do:` of a foreach stage)."""
     node = child(child(tree, "stages"), definition)
-    if isinstance(node, CommentedMap) and "foreach" in node:
+    if isinstance(node, Mapping) and "foreach" in node:
         return child(node, "do")
     return node
 
@@ -57,13 +57,16 @@ def stage_body(tree: Any, definition: str) -> Any:
 def deps_keypath(tree: Any, definition: str) -> str:
     """How to name the stage's deps for a person: `stages.train.deps` (`.do.deps`)."""
     node = child(child(tree, "stages"), definition)
-    if isinstance(node, CommentedMap) and "foreach" in node:
+    if isinstance(node, Mapping) and "foreach" in node:
         return f"stages.{definition}.do.deps"
     return f"stages.{definition}.deps"
 
 
 def editable(tree: Any, definition: str) -> bool:
-    """Whether new deps can be inserted as literal lines without changing their meaning."""
+    """Whether new deps can be inserted as literal lines without changing their meaning.
+
+    `tree` is the round-trip tree (`YamlDocument.roundtrip`): flow style and anchors count.
+    """
     body = stage_body(tree, definition)
     if not isinstance(body, CommentedMap) or body.fa.flow_style() or getattr(body, "merge", None):
         return False  # flow-style stages and `<<: *base` merges are left to the user
@@ -101,7 +104,7 @@ def add_deps(text: str, definition: str, deps: Sequence[str]) -> str | None:
         document = load_yaml(text)
     except YamlError:
         return None
-    tree = document.tree
+    tree = document.roundtrip
     if not editable(tree, definition):
         return None
     wanted = list(dict.fromkeys(d for d in deps if not has_dep(tree, definition, d)))

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.error import YAMLError as RuamelYAMLError
@@ -48,22 +47,83 @@ class YamlError(Exception):
 
 
 class YamlDocument:
-    """Plain data, plus the round-trip tree for positions (parsed on first use from `text`)."""
+    """Plain data that knows where it came from; ruamel's round-trip tree on first use.
+
+    The data's mappings and lists are PositionMap/PositionSeq: plain dicts and lists with an
+    `lc` (Marks) as ruamel's round-trip containers have, filled from the C parser's marks in
+    the one parse that builds the data, so a finding's position costs a dictionary lookup.
+    `tree` is that data (ruamel's round-trip tree where only ruamel's full loader can read
+    the file: tags, merge keys, ...). `roundtrip` is ruamel's round-trip tree (flow style,
+    anchors, comments) for `--fix` edits only: a pure-Python parse, on first use.
+    """
 
     def __init__(self, data: Any, tree: Any = None, text: str | None = None) -> None:
         self.data = data
-        self._tree = tree
+        self._tree = tree if tree is not None else _marked(data)
+        self._roundtrip = tree
         self._text = text
 
     @property
     def tree(self) -> Any:
-        if self._tree is None and self._text is not None:
-            try:
-                self._tree = _yaml("rt").load(self._text)
-            except (RuamelYAMLError, RecursionError):
-                self._tree = None
-            self._text = None
+        if self._tree is None:
+            self._tree = self.roundtrip
         return self._tree
+
+    @property
+    def roundtrip(self) -> Any:
+        if self._roundtrip is None and self._text is not None:
+            try:
+                self._roundtrip = _yaml("rt").load(self._text)
+            except (RuamelYAMLError, RecursionError):
+                self._roundtrip = None
+        return self._roundtrip
+
+
+def _marked(data: Any) -> Any:
+    return data if isinstance(data, (PositionMap, PositionSeq)) else None
+
+
+class Marks:
+    """Where a position node and its keys or items start, like ruamel's LineCol (0-based).
+
+    The C parser's own mark objects are kept (no tuple per node): `(mark.line, mark.column)`
+    is read only for the few nodes a finding asks about.
+    """
+
+    __slots__ = ("items", "keys", "start")
+
+    def __init__(self, start: Any) -> None:
+        self.start = start
+        self.keys: dict[Any, Any] = {}
+        self.items: list[Any] = []
+
+    @property
+    def line(self) -> int:
+        return int(self.start.line)
+
+    @property
+    def col(self) -> int:
+        return int(self.start.column)
+
+    def key(self, key: Any) -> tuple[int, int]:
+        mark = self.keys[key]
+        return (mark.line, mark.column)
+
+    def item(self, index: int) -> tuple[int, int]:
+        mark = self.items[index]
+        return (mark.line, mark.column)
+
+
+class PositionMap(dict[Any, Any]):
+    """A mapping of the position tree: plain data plus `lc` (its Marks)."""
+
+    lc: Marks
+
+
+class PositionSeq(list[Any]):
+    """A sequence of the position tree: plain data plus `lc` (its Marks)."""
+
+    lc: Marks
 
 
 class _Resolver(VersionedResolver):
@@ -251,7 +311,9 @@ class _EventReader:
 
     def _node(self, parser: Any) -> Any:
         """One node and everything below it, with an explicit stack (no recursion limit)."""
-        stack: list[tuple[Any, Any, str | None]] = []  # (container, pending key, anchor)
+        # (container, its Marks, anchor, pending key, the pending key's mark)
+        stack: list[tuple[Any, Marks, str | None, Any, Any]] = []
+        at: Any = None  # the C parser's start mark of the node just read
         while True:
             event = parser.get_event()
             kind = type(event)
@@ -259,41 +321,47 @@ class _EventReader:
                 value = self._scalar(event)
                 if event.anchor is not None:
                     self._anchor(event.anchor, value)
+                at = event.start_mark
             elif kind is AliasEvent:
                 if event.anchor not in self._anchors or event.anchor in self._open:
                     raise _Unusual
                 value = self._anchors[event.anchor]
+                at = event.start_mark
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.tag is not None:
                     raise _Unusual
-                container: Any = {} if kind is MappingStartEvent else []
+                container: Any = PositionMap() if kind is MappingStartEvent else PositionSeq()
+                lc = container.lc = Marks(event.start_mark)
                 if event.anchor is not None:
                     self._anchor(event.anchor, container)
                     self._open.add(event.anchor)
-                stack.append((container, _MISSING, event.anchor))
+                stack.append((container, lc, event.anchor, _MISSING, None))
                 continue
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                value, pending, anchor = stack.pop()
+                value, lc, anchor, pending, _ = stack.pop()
                 if pending is not _MISSING:
                     raise _Unusual
                 if anchor is not None:
                     self._open.discard(anchor)
+                at = lc.start
             else:
                 raise _Unusual
             if not stack:
                 return value
-            container, pending, anchor = stack[-1]
-            if type(container) is list:
+            container, lc, anchor, pending, key_mark = stack[-1]
+            if type(container) is PositionSeq:
                 container.append(value)
+                lc.items.append(at)
             elif pending is _MISSING:
-                if type(value) is dict or type(value) is list:
+                if type(value) is PositionMap or type(value) is PositionSeq:
                     raise _Unusual  # a complex key
-                stack[-1] = (container, value, anchor)
+                stack[-1] = (container, lc, anchor, value, at)
             else:
                 if pending in container:
                     raise _Unusual  # ruamel reports the duplicate key
                 container[pending] = value
-                stack[-1] = (container, _MISSING, anchor)
+                lc.keys[pending] = key_mark
+                stack[-1] = (container, lc, anchor, _MISSING, None)
 
     def _anchor(self, name: str, value: Any) -> None:
         if name in self._anchors:
@@ -379,10 +447,10 @@ def position(node: Any, key: Any = None) -> tuple[int, int]:
     if lc is None:
         return (0, 0)
     try:
-        if key is not None and isinstance(node, CommentedMap) and key in node:
+        if key is not None and isinstance(node, Mapping) and key in node:
             line, col = lc.key(key)
             return (line + 1, col + 1)
-        if key is not None and isinstance(node, CommentedSeq) and isinstance(key, int):
+        if key is not None and isinstance(node, list) and isinstance(key, int):
             line, col = lc.item(key)
             return (line + 1, col + 1)
     except (KeyError, IndexError, TypeError):

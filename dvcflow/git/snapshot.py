@@ -14,14 +14,16 @@ import os
 import posixpath
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar, cast
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.filekinds import DANGLING, kind_of, refusal, refusals
 from dvcflow.git.repo import BlobTooLarge, GitRepo
+
+T = TypeVar("T")
 
 View = Literal["staged", "workspace"]
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -59,6 +61,13 @@ class Snapshot(ABC):
         self._bytes: dict[str, bytes] = {}
         self._text: dict[str, str] = {}
         self._listing: list[str] | None = None  # files(), listed once per run
+        self._memo: dict[Hashable, Any] = {}  # what readers parsed from this view (memo())
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """What was computed once from this view under `key` (a parsed file), as Context.memo."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     # -- listing ---------------------------------------------------------------------------
     @abstractmethod

@@ -38,8 +38,14 @@ from typing import Any
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.dvc.paramkeys import has_param, is_wildcard, suggestion
-from dvcflow.dvc.params import DEFAULT_PARAMS_FILE, ParamsError, parse_params
+from dvcflow.dvc.params import (
+    DEFAULT_PARAMS_FILE,
+    ParamsError,
+    has_param,
+    is_wildcard,
+    parse_params,
+    suggestion,
+)
 from dvcflow.dvc.pipeline import ParamDecl, Stage
 from dvcflow.dvc.yamledit import stage_body
 from dvcflow.dvc.yamlio import child, position

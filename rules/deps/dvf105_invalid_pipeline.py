@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
 from dvcflow.dvc.dvcfiles import dvc_file_problems, is_dvc_file, load_dvc_file
-from dvcflow.dvc.pipeline import Pipeline, Problem
+from dvcflow.dvc.pipeline import Pipeline, Problem, source_line
 from dvcflow.dvc.projects import DvcProject
 
 CODE = "DVF105"
@@ -70,7 +70,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
                 problem.line,
                 problem.column,
                 _message(problem),
-                fix=problem.fix or _fix_for(problem),
+                fix=problem.fix or _fix_for(ctx, problem),
                 stage=_stage_address(pipeline, problem.stage),
                 target=problem.path,
             )
@@ -137,11 +137,13 @@ def _message(problem: Problem) -> str:
     return f"DVC would refuse this file: {problem.message}"
 
 
-def _fix_for(problem: Problem) -> str:
+def _fix_for(ctx: Context, problem: Problem) -> str:
     for needle, fix in _FIXES.items():
         if needle in problem.message:
             return fix
-    return "correct the line shown; `dvc stage list` confirms DVC accepts the file"
+    shown = source_line(ctx.staged, problem.path, problem.line)
+    line = f"correct line {problem.line} of {problem.path}" + (f" (`{shown}`)" if shown else "")
+    return f"{line}; `dvc stage list` confirms DVC accepts the file"
 
 
 def _stage_address(pipeline: Pipeline, stage: str | None) -> str | None:

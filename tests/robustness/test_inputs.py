@@ -43,7 +43,7 @@ def test_recursive_yaml_alias_in_params(project: Repo) -> None:
     project.add()
     for code, out in both_modes(project):
         assert code == 1
-        assert "dvc.yaml:2:3: DVF105" in out and "'params.yaml'" in out
+        assert "params.yaml:4:1: DVF105" in out and "'params.yaml'" in out
         assert "a YAML alias refers to a mapping or list that contains it" in out
 
 

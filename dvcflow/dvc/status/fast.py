@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dvcflow.dvc.params import AmbiguousParamKey, has_empty_key, lookup
 from dvcflow.dvc.pipeline import Pipeline
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.status.config import read_settings
@@ -91,7 +92,7 @@ def _params_status(ws: Workspace, plan: ParamsPlan) -> str | dict[str, str] | No
         info = plan.locked
         keys = list(dict.fromkeys([*actual, *info]))
     else:
-        actual = {k: v for k in plan.keys if (v := _dpath_get(config, k)) is not _ABSENT}
+        actual = _tracked_values(config, plan.keys)
         info = {k: plan.locked[k] for k in plan.keys if k in plan.locked}
         keys = list(dict.fromkeys(plan.keys))
     changes: dict[str, str] = {}
@@ -105,33 +106,19 @@ def _params_status(ws: Workspace, plan: ParamsPlan) -> str | dict[str, str] | No
     return changes or None
 
 
-_ABSENT = object()
-
-
-def _dpath_get(config: Any, key: str) -> Any:
-    """`dpath.get(config, key, separator=".")` for a key without glob characters.
-
-    dpath matches str() of every dict key and list index along the path; a key that is not a
-    string, or two matches, is left to DVC.
-    """
-    nodes = [config]
-    for part in key.lstrip(".").split("."):
-        found: list[Any] = []
-        for node in nodes:
-            if isinstance(node, dict):
-                for name, value in node.items():
-                    if str(name) == part:
-                        if not isinstance(name, str):
-                            raise Unsupported(f"param key {key!r} goes through a non-string key")
-                        found.append(value)
-            elif isinstance(node, list) and part.isdigit() and str(int(part)) == part:
-                found.extend(node[int(part) : int(part) + 1])
-        if len(found) > 1:
-            raise Unsupported(f"param key {key!r} is ambiguous")
-        if not found:
-            return _ABSENT
-        nodes = found
-    return nodes[0]
+def _tracked_values(config: Any, keys: Iterable[str]) -> dict[str, Any]:
+    """`read_param_file(..., flatten=True)`: the keys DVC finds, by `params.lookup`."""
+    if has_empty_key(config):
+        raise Unsupported("a params file has an empty key (dpath refuses it)")
+    actual: dict[str, Any] = {}
+    for key in keys:
+        try:
+            actual[key] = lookup(config, key)
+        except AmbiguousParamKey as exc:
+            raise Unsupported(f"param key {key!r} is ambiguous") from exc
+        except KeyError:
+            continue
+    return actual
 
 
 def plan_status(ws: Workspace, plan: StagePlan) -> RawStatus:

@@ -25,7 +25,7 @@ from dvcflow.dvc.hashing import (
 )
 from dvcflow.dvc.lock import LockEntry
 
-from .conftest import Repo
+from ..conftest import Repo
 
 TEXT_CRLF = b"a,b\r\n1,2\r\n" * 10
 BINARY = bytes(range(256)) * 4

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Repo
+from ..conftest import Repo
 
 REFUSED = {
     "outs-persist": "stages:\n  t:\n    cmd: x\n    outs_persist: [m]\n",

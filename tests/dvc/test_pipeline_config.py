@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dvcflow.context import Context
 
-from .conftest import Repo
+from ..conftest import Repo
 
 
 def test_parsing_config_is_honoured(dvc_repo: Repo) -> None:
