@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -205,3 +206,10 @@ def project(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Repo:
     root = tmp_path / "repo"
     shutil.copytree(template, root, symlinks=True)
     return Repo(root)
+
+
+def _free_port() -> int:
+    """A TCP port nobody listens on now, on 127.0.0.1 (for servers the tests start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

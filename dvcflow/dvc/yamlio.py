@@ -162,18 +162,18 @@ class _Resolver(VersionedResolver):
         order, unwrapped from ruamel's LazyEval (Python code on every `.match`)."""
         first = value[0] if value else ""
         key = (self.processing_version, first)
-        candidates = _CANDIDATES.get(key)
+        known: dict[tuple[Any, str], list[tuple[str, Any]]] = self.__dict__.setdefault(
+            "_dvcflow_candidates", {}
+        )  # (version, first char) -> regexps, per resolver
+        candidates = known.get(key)
         if candidates is None:
             table = self.versioned_resolver
             found = table.get(first, []) + table.get(None, [])
-            candidates = _CANDIDATES[key] = [(tag, _unwrap(regexp)) for tag, regexp in found]
+            candidates = known[key] = [(tag, _unwrap(regexp)) for tag, regexp in found]
         for tag, regexp in candidates:
             if regexp.match(value):
                 return self.DEFAULT_SCALAR_TAG if tag == _STR else Tag(suffix=tag)
         return self.DEFAULT_SCALAR_TAG  # one object: _Constructor recognises it
-
-
-_CANDIDATES: dict[tuple[Any, str], list[tuple[str, Any]]] = {}  # (version, first char) -> regexps
 
 
 def _unwrap(regexp: Any) -> Any:

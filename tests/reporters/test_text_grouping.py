@@ -39,7 +39,7 @@ def test_repeated_findings_show_the_first_three_and_a_count(orphans: Repo) -> No
         in (lines)
     )
     assert sum(line.startswith("  help: ") for line in lines) == 3
-    assert lines[-1].startswith(f"Found {ORPHANS} findings")
+    assert lines[-2].startswith(f"Found {ORPHANS} findings")  # then the "Judged ..." line
 
 
 def test_verbose_lists_every_finding(orphans: Repo) -> None:

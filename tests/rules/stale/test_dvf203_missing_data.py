@@ -11,7 +11,7 @@ import pytest
 
 from dvcflow.dvc.status import dvc_status, is_busy
 
-from .conftest import BIN, PIPELINE, Repo, both_engines, findings, report, run_fix, set_text
+from .conftest import BIN, PIPELINE, Repo, both_engines, findings, run_fix, set_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # from inside DVC
 
@@ -69,24 +69,6 @@ def test_without_dvc_the_fast_path_still_judges(demo: Repo) -> None:
     set_text(demo, "params.yaml", "lr: 0.1", "lr: 0.01")
     stale = run()
     assert stale.returncode == 1 and "DVF201 stage 'train' is stale" in stale.stdout
-
-
-def test_missing_dvc_is_a_one_line_error_when_dvc_must_answer(demo: Repo) -> None:
-    demo.write(  # an import: only DVC itself can judge it
-        "data/remote.csv.dvc",
-        "md5: c58972d169d1d74ae2725eaf03d2be2a\nfrozen: true\ndeps:\n"
-        "- path: https://example.com/remote.csv\n  checksum: abc\nouts:\n"
-        "- md5: 0e33842e24a9c977be4e0107933c0723\n  size: 5\n  path: remote.csv\n",
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", NO_DVC], cwd=demo.root, capture_output=True, text=True
-    )
-    assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [
-        "dvcflow: error: DVF2 (dvcflow-stale) needs the 'dvc' package: "
-        "pip install 'dvcflow[dvc]' (or add it to additional_dependencies)"
-    ]
-    assert report(demo).engines == {"": "dvc: data/remote.csv.dvc: not a plain `dvc add` file"}
 
 
 def test_what_dvc_refuses_is_one_finding(demo: Repo) -> None:
