@@ -21,7 +21,7 @@ from dvcflow.requirements.model import (
     named_declaration,
     pipfile_constraint,
 )
-from dvcflow.requirements.result import FileResult, read_toml
+from dvcflow.requirements.result import FileResult, KeySpec, declare_key, read_toml
 from dvcflow.requirements.tomltext import Key, TomlText
 
 _CONDA_TABLES = ("dependencies", "host-dependencies", "build-dependencies")
@@ -66,35 +66,27 @@ def _items(value: Any) -> list[tuple[str, Any]]:
 def _declare(
     toml: TomlText, path: str, section: str, name: str, spec: Any, key: Key, result: FileResult
 ) -> None:
-    line = toml.key_line(key)
     pypi = key[-2] == "pypi-dependencies"
     version = spec.get("version", "*") if isinstance(spec, dict) else spec
-    if not isinstance(version, str):
-        result.problem(path, line, f"[{section}] {name}: version must be a string")
-        return
-    constraint: Constraint | None = (
-        pipfile_constraint(version) if pypi else conda_constraint(version.strip())
-    )
-    if constraint is None:
-        result.problem(path, line, f"[{section}] {name}: `{version}` is not a version specifier")
-        return
-    text = toml.lines[line - 1] if line else ""
     url = None
     if isinstance(spec, dict):
         url = next((str(spec[k]) for k in ("path", "git", "url") if k in spec), None)
-    result.declarations.append(
-        named_declaration(
-            name,
-            constraint,
-            path=path,
-            line=line,
-            column=len(text) - len(text.lstrip()) + 1 if line else 0,
-            raw=text.strip() if line else f"{name} = {spec!r}",
-            source="pixi",
-            section=f"[{section}]",
-            url=url,
-        )
+    declare_key(
+        toml,
+        path,
+        f"[{section}]",
+        name,
+        spec,
+        toml.key_line(key),
+        result,
+        KeySpec(version, url=url),
+        pipfile_constraint if pypi else _conda_version,
+        "pixi",
     )
+
+
+def _conda_version(version: str) -> Constraint | None:
+    return conda_constraint(version.strip())
 
 
 def parse_pixi_lock(text: str, path: str) -> FileResult:

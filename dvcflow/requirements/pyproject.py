@@ -5,18 +5,22 @@ Positions come from `dvcflow.requirements.tomltext`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from dvcflow.requirements.model import (
-    Constraint,
     Source,
-    named_declaration,
     pipfile_constraint,
     poetry_constraint,
 )
 from dvcflow.requirements.pixi import read_pixi
-from dvcflow.requirements.result import FileResult, read_toml, section_name, sub_table
+from dvcflow.requirements.result import (
+    FileResult,
+    KeySpec,
+    declare_key,
+    read_toml,
+    section_name,
+    sub_table,
+)
 from dvcflow.requirements.tomltext import Key, TomlText
 
 # -- pyproject.toml ----------------------------------------------------------------------------
@@ -103,9 +107,9 @@ def _poetry_entry(
     toml: TomlText, path: str, section: str, name: str, spec: Any, line: int, result: FileResult
 ) -> None:
     if isinstance(spec, str):
-        declared = _KeySpec(spec)
+        declared = KeySpec(spec)
     elif isinstance(spec, dict):
-        declared = _KeySpec(
+        declared = KeySpec(
             spec.get("version", ""),
             _extras(spec.get("extras")),
             _poetry_marker(spec),
@@ -114,7 +118,7 @@ def _poetry_entry(
     else:
         result.problem(path, line, f"{section} {name}: expected a version string or a table")
         return
-    _declare_key(
+    declare_key(
         toml, path, section, name, spec, line, result, declared, poetry_constraint, "poetry"
     )
 
@@ -142,55 +146,6 @@ def _url(spec: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return next((str(spec[k]) for k in keys if k in spec), None)
 
 
-class _KeySpec(NamedTuple):
-    """What a TOML dependency entry `name = spec` (Poetry, Pipfile) declares."""
-
-    version: Any  # should be a string; anything else is a problem
-    extras: tuple[str, ...] = ()
-    marker: str | None = None
-    url: str | None = None
-
-
-def _declare_key(
-    toml: TomlText,
-    path: str,
-    section: str,
-    name: str,
-    spec: Any,
-    line: int,
-    result: FileResult,
-    declared: _KeySpec,
-    constraint_of: Callable[[str], Constraint | None],
-    source: Source,
-) -> None:
-    """Declare the entry `name = spec` at `line` (0: not found), or say why its version cannot
-    be read (`constraint_of` returns None for a version it does not accept)."""
-    version = declared.version
-    if not isinstance(version, str):
-        result.problem(path, line, f"{section} {name}: version must be a string")
-        return
-    constraint = constraint_of(version)
-    if constraint is None:
-        result.problem(path, line, f"{section} {name}: `{version}` is not a version specifier")
-        return
-    text = toml.lines[line - 1] if line else ""
-    result.declarations.append(
-        named_declaration(
-            name,
-            constraint,
-            path=path,
-            line=line,
-            column=len(text) - len(text.lstrip()) + 1 if line else 0,
-            raw=text.strip() if line else f"{name} = {spec!r}",
-            source=source,
-            section=section,
-            extras=declared.extras,
-            marker=declared.marker,
-            url=declared.url,
-        )
-    )
-
-
 # -- Pipfile -----------------------------------------------------------------------------------
 
 _PIPFILE_NOT_PACKAGES = {"source", "requires", "pipenv", "scripts"}
@@ -213,15 +168,15 @@ def _pipfile(data: dict[str, Any], toml: TomlText, path: str, result: FileResult
 def _pipfile_entry(
     toml: TomlText, path: str, section: str, name: str, spec: Any, line: int, result: FileResult
 ) -> None:
-    declared = _KeySpec(spec)
+    declared = KeySpec(spec)
     if isinstance(spec, dict):
         markers = spec.get("markers")
-        declared = _KeySpec(
+        declared = KeySpec(
             spec.get("version", "*"),
             _extras(spec.get("extras")),
             markers if isinstance(markers, str) else None,
             _url(spec, ("git", "path", "file")),
         )
-    _declare_key(
+    declare_key(
         toml, path, section, name, spec, line, result, declared, pipfile_constraint, "pipfile"
     )

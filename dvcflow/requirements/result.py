@@ -12,13 +12,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.requirements.model import (
+    Constraint,
     Declaration,
     DeclProblem,
     Source,
     from_requirement,
+    named_declaration,
     requirement_or_error,
 )
 from dvcflow.requirements.requirements_txt import Include, ParsedFile
@@ -107,3 +109,52 @@ def sub_table(data: Any, *keys: str) -> dict[str, Any]:
 
 def section_name(key: Key) -> str:
     return f"[{'.'.join(key[:-1])}].{key[-1]}" if len(key) > 1 else key[0]
+
+
+class KeySpec(NamedTuple):
+    """What a TOML dependency entry `name = spec` (Poetry, Pipfile, pixi) declares."""
+
+    version: Any  # should be a string; anything else is a problem
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    url: str | None = None
+
+
+def declare_key(
+    toml: TomlText,
+    path: str,
+    section: str,
+    name: str,
+    spec: Any,
+    line: int,
+    result: FileResult,
+    declared: KeySpec,
+    constraint_of: Callable[[str], Constraint | None],
+    source: Source,
+) -> None:
+    """Declare the entry `name = spec` at `line` (0: not found), or say why its version cannot
+    be read (`constraint_of` returns None for a version it does not accept)."""
+    version = declared.version
+    if not isinstance(version, str):
+        result.problem(path, line, f"{section} {name}: version must be a string")
+        return
+    constraint = constraint_of(version)
+    if constraint is None:
+        result.problem(path, line, f"{section} {name}: `{version}` is not a version specifier")
+        return
+    text = toml.lines[line - 1] if line else ""
+    result.declarations.append(
+        named_declaration(
+            name,
+            constraint,
+            path=path,
+            line=line,
+            column=len(text) - len(text.lstrip()) + 1 if line else 0,
+            raw=text.strip() if line else f"{name} = {spec!r}",
+            source=source,
+            section=section,
+            extras=declared.extras,
+            marker=declared.marker,
+            url=declared.url,
+        )
+    )
