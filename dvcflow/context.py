@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
 from collections.abc import Callable, Hashable
 from functools import cached_property
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from dvcflow.config import Config, load_config
 from dvcflow.dvc.projects import ProjectMap, discover_projects, pipeline_files
+from dvcflow.fixing import fix_command
 from dvcflow.git.repo import GitRepo
 from dvcflow.git.snapshot import Snapshot, StagedSnapshot, View, WorkspaceSnapshot
 
@@ -25,20 +28,23 @@ class Context:
     findings are limited to what the commit being made touches (`changed`).
     """
 
-    def __init__(self, repo: GitRepo, config: Config, *, all_files: bool) -> None:
+    def __init__(self, repo: GitRepo, config: Config, *, all_files: bool, cwd: str = "") -> None:
         self.repo = repo
         self.root: Path = repo.root
+        self.cwd = cwd  # where dvcflow runs, repo-relative posix ("" at the root)
         self.config = config
         self.all_files = all_files
         self._pipelines: dict[View, list[Pipeline]] = {}
         self._projects: dict[View, ProjectMap] = {}
         self._at_close: list[Callable[[], None]] = []
         self._memo: dict[Hashable, Any] = {}
+        # What a help line runs to apply the safe fixes, as this run was invoked.
+        self.fix_command = fix_command(os.environ, all_files=all_files)
 
     @classmethod
     def from_cwd(cls, cwd: Path | str = ".", *, all_files: bool = False) -> Context:
         repo = GitRepo.discover(cwd)
-        return cls(repo, load_config(repo.root), all_files=all_files)
+        return cls(repo, load_config(repo.root), all_files=all_files, cwd=repo.relative_cwd(cwd))
 
     @cached_property
     def staged(self) -> Snapshot:
@@ -66,7 +72,7 @@ class Context:
 
     def projects(self, view: View = "staged") -> ProjectMap:
         if view not in self._projects:
-            self._projects[view] = discover_projects(self.snapshot(view))
+            self._projects[view] = discover_projects(self.snapshot(view), self.cwd)
         return self._projects[view]
 
     def pipelines(self, view: View = "staged") -> list[Pipeline]:
@@ -82,6 +88,10 @@ class Context:
 
     def stages(self, view: View = "staged") -> list[Stage]:
         return [stage for pipeline in self.pipelines(view) for stage in pipeline.stages]
+
+    def shell_path(self, path: str) -> str:
+        """A repo-relative path as a help command run from `cwd` names it."""
+        return posixpath.relpath(path, self.cwd) if self.cwd else path
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """What this run computed once under `key` (an analysis, a cache), computed on first use.

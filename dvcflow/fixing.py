@@ -10,9 +10,27 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+FIX_HOOK = "dvcflow-fix"  # the manual-stage pre-commit hook that runs FIX_OPTIONS
+FIX_OPTIONS = "--fix-only --stage-fixes"
+
+
+def fix_command(environ: Mapping[str, str], *, all_files: bool) -> str:
+    """The command a help line gives for applying the safe fixes and staging them, judging
+    what the run that printed it judged (`--all`, or the commit being made).
+
+    Under pre-commit (which sets PRE_COMMIT=1 for its hooks) dvcflow lives in pre-commit's own
+    environment, not on the user's PATH: the fix is then the manual-stage hook, with
+    `--all-files` so that pre-commit does not set unstaged edits aside: putting them back on
+    top of a staged fix can conflict, and pre-commit then stops with the edits out of the work
+    tree. The hook sees them instead and leaves a file that has some unstaged.
+    """
+    if environ.get("PRE_COMMIT") == "1":
+        return f"pre-commit run --hook-stage manual {FIX_HOOK} --all-files"
+    return f"dvcflow-check {'--all ' if all_files else ''}{FIX_OPTIONS}"
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,17 @@ def _split(values: Sequence[str]) -> list[str]:
 )
 @click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes rules offer, then report the rest.")
+@click.option(
+    "--fix-only",
+    is_flag=True,
+    help="Apply the safe fixes and report only what changed (exit 1 if one could not be "
+    "applied or staged).",
+)
+@click.option(
+    "--stage-fixes",
+    is_flag=True,
+    help="With --fix or --fix-only: `git add` each fixed file that had no unstaged changes.",
+)
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.option(
     "--verbose", is_flag=True, help="List every finding (text groups repeated ones by cause)."
@@ -73,6 +84,8 @@ def cli(
     ignore: tuple[str, ...],
     output_format: str,
     fix: bool,
+    fix_only: bool,
+    stage_fixes: bool,
     explain: str | None,
     verbose: bool,
     push_range: str | None,
@@ -87,14 +100,18 @@ def cli(
     """
     if explain:
         return _explain(explain)
+    if stage_fixes and not (fix or fix_only):
+        raise click.UsageError("--stage-fixes applies to --fix or --fix-only")
     try:
+        if fix_only:
+            return _fix_only(all_files, _split(select) or None, _split(ignore), stage_fixes)
         pushing = (push_range, filenames[0] if filenames else None)
         return _check(
             all_files,
             _split(select) or None,
             _split(ignore),
             output_format,
-            fix,
+            (fix, stage_fixes),
             verbose,
             pushing,
             statistics,
@@ -168,20 +185,21 @@ def _check(
     select: list[str] | None,
     ignore: list[str],
     output_format: str,
-    fix: bool,
+    fixing: tuple[bool, bool] = (False, False),  # --fix, --stage-fixes
     verbose: bool = False,
     pushing: tuple[str | None, str | None] = (None, None),
     statistics: bool = False,
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
     fixed: list[Edit] = []
+    held: set[str] = set()
     try:
         if pushing[0]:  # DVF501's commits (dvcflow.git.pushrange)
             pushrange.remember(ctx, pushrange.from_option(ctx.root, pushing[0], pushing[1]))
         rules = _rules(ctx, select, ignore)
         _refuse_unmerged(ctx)
-        if fix:
-            fixed = _fix(all_files, rules)
+        if fixing[0]:
+            fixed, held = _fix(ctx, rules, stage=fixing[1])
         applied = [edit for edit in fixed if edit.refused is None]
         diagnostics = _run_after_fix(ctx, rules, applied) if applied else _run(ctx, rules)
         stats = _statistics(ctx, rules, diagnostics) if statistics else None
@@ -190,7 +208,7 @@ def _check(
     finally:
         ctx.close()
     if fixed:
-        _report_fixes(fixed, all_files)
+        _report_fixes(ctx, fixed, held if fixing[1] else None)
     if stats is not None:
         click.echo(stats)
     elif empty is not None:
@@ -259,19 +277,49 @@ def _run_after_fix(ctx: Context, rules: list[Rule], fixed: list[Edit]) -> list[D
                 os.environ["GIT_INDEX_FILE"] = old
 
 
-def _report_fixes(edits: list[Edit], all_files: bool) -> None:
-    """What --fix wrote (and what it refused to write, with why), and the `git add` line that
-    puts the fixes in the commit, on stderr."""
+def _fix_only(all_files: bool, select: list[str] | None, ignore: list[str], stage: bool) -> int:
+    """--fix-only: apply the fixes, say what changed; 1 if one was refused or left unstaged."""
+    ctx = Context.from_cwd(all_files=all_files)
+    try:
+        rules = _rules(ctx, select, ignore)
+        _refuse_unmerged(ctx)
+        fixed, held = _fix(ctx, rules, stage=stage)
+    finally:
+        ctx.close()
+    if not fixed:
+        click.echo("dvcflow: nothing to fix", err=True)
+        return EXIT_CLEAN
+    _report_fixes(ctx, fixed, held if stage else None)
+    return EXIT_FINDINGS if held or any(edit.refused for edit in fixed) else EXIT_CLEAN
+
+
+def _report_fixes(ctx: Context, edits: list[Edit], held: set[str] | None) -> None:
+    """What --fix wrote (and what it refused to write, with why) on stderr, then either what
+    --stage-fixes staged and held back (`held` is None without it) or the `git add` line that
+    puts the fixes in the commit."""
     for edit in edits:
         where = f"{edit.path}: {edit.refused or edit.summary}"
         click.echo(
             f"dvcflow: {'not fixed' if edit.refused else 'fixed'} {printable(where)}", err=True
         )
-    applied = dict.fromkeys(edit.path for edit in edits if edit.refused is None)
+    applied = list(dict.fromkeys(edit.path for edit in edits if edit.refused is None))
+    if held is not None:
+        staged = [p for p in applied if p not in held]
+        if staged:
+            click.echo(f"dvcflow: staged {printable(' '.join(staged))}", err=True)
+        applied = [p for p in applied if p in held]
+        if applied:
+            click.echo(
+                "dvcflow: fixed in the work tree but not staged: these files also hold changes "
+                "that are not staged, which `git add` would put in the commit too; review them, "
+                "stage what belongs to the commit, then run the rest of the help line:",
+                err=True,
+            )
     if applied:
-        paths = " ".join(shlex.quote(p) for p in applied)
-        where = "" if all_files else " (the commit being made does not include them yet)"
-        click.echo(f"dvcflow: the fixes are in the work tree{where}", err=True)
+        paths = " ".join(shlex.quote(ctx.shell_path(p)) for p in applied)
+        if held is None:
+            where = "" if ctx.all_files else " (the commit being made does not include them yet)"
+            click.echo(f"dvcflow: the fixes are in the work tree{where}", err=True)
         click.echo(f"  help: git add {printable(paths)}", err=True)
 
 
@@ -308,13 +356,22 @@ def _run(ctx: Context, rules: list[Rule]) -> list[Diagnostic]:
     return sorted(set(found))
 
 
-def _fix(all_files: bool, rules: list[Rule]) -> list[Edit]:
-    """Each rule's fixes, from a fresh context per rule; a rule that crashes is named."""
+def _fix(ctx: Context, rules: list[Rule], *, stage: bool) -> tuple[list[Edit], set[str]]:
+    """Each rule's fixes, from a fresh context per rule; a rule that crashes is named. With
+    `stage`, the fixed files that had no unstaged changes are staged; the others are returned
+    (held: `git add` would sweep the unrelated edits into the commit)."""
+    dirty = ctx.repo.unstaged_paths() if stage else set()
     fixed: list[Edit] = []
     for rule in rules:
         with _guard(rule.CODE):
-            fixed.extend(apply_fixes(lambda: Context.from_cwd(all_files=all_files), [rule]))
-    return fixed
+            fixed.extend(
+                apply_fixes(lambda: Context.from_cwd(ctx.root, all_files=ctx.all_files), [rule])
+            )
+    applied = list(dict.fromkeys(edit.path for edit in fixed if edit.refused is None))
+    held = {path for path in applied if path in dirty}
+    if stage:
+        ctx.repo.add([path for path in applied if path not in held])
+    return fixed, held
 
 
 def run(argv: Sequence[str] | None = None) -> int:

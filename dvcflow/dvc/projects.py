@@ -41,14 +41,26 @@ class DvcProject:
     # False for the stand-in project of a repository with dvc.yaml files but no `.dvc/config`
     # in this view: its pipelines are linted all the same, DVC itself cannot run there.
     initialized: bool = True
+    cwd: str = ""  # where dvcflow runs, repo-relative: the folder help commands run from
 
     def relative(self, path: str) -> str:
         """A repo-relative path as seen from the project's root (how DVC prints it)."""
         return posixpath.relpath(path, self.root) if self.root else path
 
     def command(self, shell: str) -> str:
-        """A command to run from the repository root: DVC must run inside its project."""
-        return f"cd {shlex.quote(self.root)} && {shell}" if self.root else shell
+        """`shell`, steps joined by ` && ` that each run `dvc` or `git` from the project's root
+        (DVC must run inside its project), as run from `cwd`: `dvc --cd <root>` and
+        `git -C <root>`, never `cd`, which would leave an interactive shell in another folder
+        for the next help line."""
+        rel = posixpath.relpath(self.root or ".", self.cwd or ".")
+        if rel == ".":
+            return shell
+        steps = []
+        for step in shell.split(" && "):
+            tool, _, rest = step.partition(" ")
+            flag = {"dvc": "--cd", "git": "-C"}.get(tool)
+            steps.append(f"{tool} {flag} {shlex.quote(rel)} {rest}" if flag else step)
+        return " && ".join(steps)
 
     def contains(self, path: str) -> bool:
         return is_within(path, self.root)
@@ -129,7 +141,8 @@ def _ignore_problem(
     return IgnoreProblem(path, number, pattern, message, fix)
 
 
-def discover_projects(snapshot: Snapshot) -> ProjectMap:
+def discover_projects(snapshot: Snapshot, cwd: str = "") -> ProjectMap:
+    """The DVC projects of a view; `cwd` (repo-relative) is where their help commands run."""
     roots = sorted(
         posixpath.dirname(posixpath.dirname(path))
         for path in snapshot.files_named("config")
@@ -137,9 +150,11 @@ def discover_projects(snapshot: Snapshot) -> ProjectMap:
     )
     if snapshot.is_dir(".dvc") and "" not in roots:
         roots.insert(0, "")
-    projects = [DvcProject(root, parsing=_parsing_section(snapshot, root)) for root in roots]
+    projects = [
+        DvcProject(root, parsing=_parsing_section(snapshot, root), cwd=cwd) for root in roots
+    ]
     if not projects and snapshot.files_named("dvc.yaml"):  # no `.dvc/` (not committed)
-        projects = [DvcProject("", initialized=False)]
+        projects = [DvcProject("", initialized=False, cwd=cwd)]
     project_map = ProjectMap(projects)
     for path in snapshot.files_named(".dvcignore"):
         owner = project_map.owner(path)

@@ -211,6 +211,14 @@ class GitRepo:
         repo._has_head = proc.returncode == 0 and len(lines) > 2
         return repo
 
+    def relative_cwd(self, cwd: Path | str) -> str:
+        """`cwd` relative to the work tree's root, posix ("" for the root or outside it)."""
+        try:
+            rel = Path(cwd).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return ""
+        return "" if rel == "." else rel
+
     @property
     def has_head(self) -> bool:
         if self._has_head is None:
@@ -245,6 +253,19 @@ class GitRepo:
         base = "HEAD" if self.has_head else EMPTY_TREE
         out = run_git(["diff", "--cached", "--name-only", "-z", "--no-renames", base], self.root)
         return {_decode(p) for p in out.split(b"\0") if p}
+
+    def unstaged_paths(self) -> set[str]:
+        """Paths whose work-tree file differs from the index, and untracked files."""
+        out = run_git(
+            ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], self.root
+        )
+        return {_decode(e[3:]) for e in out.split(b"\0") if len(e) > 3 and e[1:2] != b" "}
+
+    def add(self, paths: list[str]) -> None:
+        """`git add` these paths (the index changes; a later `index()` reads it again)."""
+        if paths:
+            run_git(["add", "--", *paths], self.root)
+            self._index = None
 
     def workspace_files(self) -> list[str]:
         """Tracked and untracked, not ignored, files present in the work tree.

@@ -37,6 +37,31 @@ def installed_version(package: str) -> str | None:
     return None
 
 
+def version_beside_command(command: str, package: str) -> str | None:
+    """The version of `package` in the Python environment that the `command` on PATH belongs
+    to (its `bin/` or `Scripts/` folder's prefix), as the user's shell would run it.
+
+    A pre-commit hook runs in pre-commit's own environment; the `dvc` the user runs (and whose
+    version wrote dvc.lock) is the one on PATH.
+    """
+    import shutil
+
+    found = shutil.which(command)
+    if found is None:
+        return None
+    prefix = os.path.dirname(os.path.dirname(os.path.realpath(found)))
+    lib = os.path.join(prefix, "lib")
+    folders = [os.path.join(prefix, "Lib", "site-packages")]
+    if os.path.isdir(lib):
+        folders += [os.path.join(lib, n, "site-packages") for n in sorted(os.listdir(lib))]
+    wanted = _normal(package)
+    for folder in folders:
+        version = _version_in(folder, wanted) if os.path.isdir(folder) else None
+        if version is not None:
+            return version
+    return None
+
+
 def _version_in(folder: str, wanted: str) -> str | None:
     try:
         names = os.listdir(folder)

@@ -37,8 +37,11 @@ Right:
         outs:
           - model.pkl
 
-Fix: add the line shown under the stage's `deps` (`dvcflow-check --fix` inserts it, keeping
-every other byte of dvc.yaml; it leaves stages whose deps are built by `${...}` alone).
+Fix: the help line is one shell line. `dvcflow-check --fix-only --stage-fixes` (under
+pre-commit, `pre-commit run --hook-stage manual dvcflow-fix --all-files`) inserts the dep into
+dvc.yaml, keeping every other byte, and stages it; then `dvc repro` runs the stage again (its
+deps changed) and `git add` stages what the run wrote. Stages whose deps are built by `${...}`
+get the line to add in words.
 """
 
 from __future__ import annotations

@@ -43,7 +43,11 @@ Right (list the module, or the package folder):
           - src/train.py
           - src/models
 
-Fix: add the line shown under the stage's `deps` (`dvcflow-check --fix` inserts it).
+Fix: the help line is one shell line. `dvcflow-check --fix-only --stage-fixes` (under
+pre-commit, `pre-commit run --hook-stage manual dvcflow-fix --all-files`) inserts the dep into
+dvc.yaml, keeping every other byte, and stages it; then `dvc repro` runs the stage again (its
+deps changed) and `git add` stages what the run wrote. Stages whose deps are built by `${...}`
+get the line to add in words.
 """
 
 from __future__ import annotations

@@ -37,11 +37,14 @@ Right:
 
     dvc[s3]==3.67.1
 
-Fix: write the line the finding shows, then `git add` the file (the help line says which: pre-
-commit leaves unstaged edits out of the commit). `dvcflow-check --fix` rewrites a range into an
-exact pin (the installed version when every declared range allows it) in requirements files and
-PEP 621/735 arrays, or appends the pin to the main requirements file or
-`[project].dependencies`; in other formats it prints the line to write.
+Fix: when the version is known (the newest pinned in the repository, else the installed one:
+where dvcflow runs or beside the `dvc` on PATH, if every declared range allows it) and the file
+is a requirements file or a PEP 621/735 array, the message says what the fix writes and the help
+line runs it: `dvcflow-check --fix-only --stage-fixes` (under pre-commit, `pre-commit run
+--hook-stage manual dvcflow-fix --all-files`) rewrites the range into an exact pin, or appends
+the pin to the main requirements file or `[project].dependencies`, and stages the file.
+Otherwise the help line says what to write, then `git add` the file (pre-commit leaves unstaged
+edits out of the commit).
 
 Scope: without `--all`, the rule runs when the commit touches a dependency file (or is the
 first commit); with `--all`, always.

@@ -16,8 +16,12 @@ Right:
     dvc==3.67.1
     dvc-s3==3.2.0
 
-Fix: write the line the finding shows; `dvcflow-check --fix` pins the installed version in
-requirements files and PEP 621/735 arrays when every declared range allows it.
+Fix: when the version is known (pinned elsewhere in the repository, or installed: where dvcflow
+runs or beside the `dvc` on PATH) and the file is a requirements file or a PEP 621/735 array,
+the message says what the fix writes and the help line runs it (`dvcflow-check --fix-only
+--stage-fixes`, or under pre-commit `pre-commit run --hook-stage manual dvcflow-fix
+--all-files`), staging the file; otherwise the help line says what to write, then `git add`
+the file.
 
 Scope: repositories that use DVC; like DVF401, the commit must touch a dependency file (or
 use `--all`).

@@ -76,10 +76,10 @@ def package_findings(
             yield _missing(rule, ctx, view, decls, state, label)
         return
     if not state.pins:
-        yield _unpinned(rule, state, label)
+        yield _unpinned(rule, ctx, state, label)
         return
     for conflict in conflicts(state):
-        yield Finding(_conflict(rule, state, conflict, label))
+        yield Finding(_conflict(rule, ctx, state, conflict, label))
 
 
 def _unknown_version_hint(package: str) -> str:
@@ -93,19 +93,22 @@ def _missing(
     package = state.package
     suggestion = suggest(state)
     verb = f"create {target.path} with" if target.kind == "new" else "add"
-    if suggestion is None:
-        text, where = target.entry(package, "<version>")
-        fix = f"{verb} `{text}`{_space(where)} {_unknown_version_hint(package)}"
-        edit = None
-    else:
-        text, where = target.entry(package, suggestion.version)
-        fix = f"{verb} `{text}`{_space(where)} ({suggestion.reason})"
-        edit = plan_append(target, package, suggestion.version)
     message = (
         f"{label} is not declared in any dependency file, so each machine installs "
         "whichever version it happens to get"
     )
-    fix = _then_stage(fix, target.path)
+    if suggestion is None:
+        text, where = target.entry(package, "<version>")
+        fix = _then_stage(
+            f"{verb} `{text}`{_space(where)} {_unknown_version_hint(package)}",
+            ctx.shell_path(target.path),
+        )
+        edit = None
+    else:
+        text, where = target.entry(package, suggestion.version)
+        message = f"{message}; the fix: {verb} `{text}`{_space(where)} ({suggestion.reason})"
+        fix = ctx.fix_command
+        edit = plan_append(target, package, suggestion.version)
     return Finding(rule.at(target.path, target.line, 1, message, fix=fix, target=package), edit)
 
 
@@ -113,7 +116,7 @@ def _space(text: str) -> str:
     return f" {text}" if text else ""
 
 
-def _unpinned(rule: RuleId, state: PinStatus, label: str) -> Finding:
+def _unpinned(rule: RuleId, ctx: Context, state: PinStatus, label: str) -> Finding:
     loosest = state.loosest
     assert loosest is not None
     others = [d.location for d in state.declared if d is not loosest]
@@ -129,8 +132,10 @@ def _unpinned(rule: RuleId, state: PinStatus, label: str) -> Finding:
     suggestion = suggest(state)
     edit: PlannedEdit | None = None
     if suggestion is not None:
-        fix = f"{format_line(loosest, suggestion.version)} ({suggestion.reason})"
+        message = f"{message}; the fix: {format_line(loosest, suggestion.version)} "
+        message += f"({suggestion.reason})"
         edit = plan_pin(loosest, suggestion.version)
+        fix = ctx.fix_command
     else:
         installed = installed_version(state.package)
         ranges = list(dict.fromkeys(d.constraint.text for d in state.declared if d.constraint.text))
@@ -141,19 +146,21 @@ def _unpinned(rule: RuleId, state: PinStatus, label: str) -> Finding:
             )
         else:
             fix = f"{format_line(loosest, '<version>')} {_unknown_version_hint(state.package)}"
-    fix = _then_stage(fix, loosest.path)
+        fix = _then_stage(fix, ctx.shell_path(loosest.path))
     diagnostic = rule.at(
         loosest.path, loosest.line, loosest.column, message, fix=fix, target=state.package
     )
     return Finding(diagnostic, edit)
 
 
-def _conflict(rule: RuleId, state: PinStatus, conflict: Conflict, label: str) -> Diagnostic:
+def _conflict(
+    rule: RuleId, ctx: Context, state: PinStatus, conflict: Conflict, label: str
+) -> Diagnostic:
     decl, other = conflict.declaration, conflict.other
     if conflict.kind == "lock":
-        folder = posixpath.dirname(decl.path)
+        folder = ctx.shell_path(posixpath.dirname(decl.path) or ".")
         command = lock_command(decl.path)
-        command = f"cd {folder} && {command}" if folder else command
+        command = f"cd {quote(folder)} && {command}" if folder != "." else command
         message = (
             f"{posixpath.basename(decl.path)} locks {label} {decl.version}, but "
             f"{other.location} declares `{other.raw}`"
@@ -170,7 +177,7 @@ def _conflict(rule: RuleId, state: PinStatus, conflict: Conflict, label: str) ->
             f"the version pinned in {other.location}"
         )
         fix = f"allow the pinned version: {format_line(decl, other.version or '')}"
-    fix = _then_stage(fix, decl.path)
+    fix = _then_stage(fix, ctx.shell_path(decl.path))
     return rule.at(decl.path, decl.line, decl.column, message, fix=fix, target=state.package)
 
 

@@ -163,10 +163,12 @@ def uses_dvc(ctx: Context) -> bool:
 
 
 def installed_version(package: str) -> str | None:
-    """The version installed where the check runs (package metadata; nothing is imported)."""
+    """The version installed where the check runs, else beside the `dvc` on PATH (package
+    metadata; nothing is imported or run)."""
     from dvcflow.requirements.dists import installed_version as from_metadata
+    from dvcflow.requirements.dists import version_beside_command
 
-    return from_metadata(package)
+    return from_metadata(package) or version_beside_command("dvc", package)
 
 
 # -- status ------------------------------------------------------------------------------------

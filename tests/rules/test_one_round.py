@@ -157,7 +157,7 @@ def data_added_without_repro(repo: Repo) -> None:
 
 
 def dvc_unpinned(repo: Repo) -> None:
-    repo.write("requirements.txt", "dvc>=3.0\n")
+    repo.write("requirements.txt", "dvc>=3.0\npyyaml\n")  # (pinned back, it differs from HEAD)
     repo.add("requirements.txt")
 
 
@@ -189,15 +189,6 @@ def new_stage_without_repro(repo: Repo) -> None:
     repo.add("dvc.yaml")
 
 
-# Their help lines are prose today ("add `- src/x.py` under stages.train.deps (or run
-# `dvcflow-check --fix`)", "change line 1 to `dvc==<version>` ..."), not commands a shell runs:
-# DVF1 and DVF4 belong to other owners; the lead has the report. The tests pass once they are.
-PROSE_HELP = {
-    "new_module_imported": "DVF102's help line is prose, not a command",
-    "dep_removed_while_module_edited": "DVF102's help line is prose, not a command",
-    "dvc_unpinned": "DVF401's help line is prose, not a command",
-}
-
 SCENARIOS: dict[str, Callable[[Repo], None]] = {
     f.__name__: f
     for f in (
@@ -214,15 +205,7 @@ SCENARIOS: dict[str, Callable[[Repo], None]] = {
 }
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=PROSE_HELP[name], strict=False))
-        if name in PROSE_HELP
-        else name
-        for name in SCENARIOS
-    ],
-)
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_the_printed_fixes_pass_the_next_commit(
     scenario: str, template: Path, tmp_path: Path
 ) -> None:

@@ -77,7 +77,7 @@ def test_fix_round_trip_keeps_every_other_byte(repo: Repo) -> None:
         ("src/evaluate.py", "import utils\n"),
     )
     found = findings(repo, "--all", "--select", "DVF101,DVF102")
-    assert len(found) == 6 and all("dvcflow-check --fix" in f["fix"] for f in found)
+    assert len(found) == 6 and all("--fix-only --stage-fixes" in f["fix"] for f in found)
     _, out = repo.check("--all", "--select", "DVF101,DVF102", "--fix")
     assert "dvcflow: fixed dvc.yaml: added `- src/prepare.py` to stages.prepare.deps" in out
     assert repo.read("dvc.yaml") == FIXED

@@ -11,6 +11,8 @@ import pytest
 from ...conftest import Repo
 from .conftest import codes, findings, ml_repo, project, staged
 
+FIX = "dvcflow-check --all --fix-only --stage-fixes && "  # the help line: fix, stage
+
 
 def test_dvf101_fires_at_the_stage_and_the_listed_script_is_clean(repo: Repo) -> None:
     ml_repo(
@@ -24,7 +26,7 @@ def test_dvf101_fires_at_the_stage_and_the_listed_script_is_clean(repo: Repo) ->
     assert (finding["path"], finding["line"], finding["column"]) == ("dvc.yaml", 2, 3)
     assert (finding["stage"], finding["target"]) == ("train", "src/train.py")
     assert "runs src/train.py" in finding["message"]
-    assert finding["fix"].startswith("add `- src/train.py` under stages.train.deps")
+    assert finding["fix"].startswith(f"{FIX}dvc repro train && git add dvc.lock")
 
     repo.write(
         "dvc.yaml", repo.read("dvc.yaml").replace("- data/raw.csv\n", "- data/raw.csv\n    - src\n")
@@ -79,7 +81,9 @@ def test_foreach_is_reported_once_naming_the_instances(repo: Repo) -> None:
     assert found[0]["line"] == 2 and found[0]["stage"] == "train"
     assert "train@us, train@eu, train@asia" in found[0]["message"]
     # deps built by ${item}: the fix is printed, never applied
-    assert found[0]["fix"] == "add `- src/train.py` under stages.train.do.deps"
+    assert found[0]["fix"].startswith(
+        "add `- src/train.py` under stages.train.do.deps, then: git add dvc.yaml && dvc repro "
+    )
     before = repo.read("dvc.yaml")
     findings(repo, "--all", "--select", "DVF1", "--fix")
     assert repo.read("dvc.yaml") == before
@@ -120,7 +124,7 @@ def test_wdir_and_sub_folder_dvc_yaml(repo: Repo) -> None:
         ("sub/dvc.yaml", "sub/dvc.yaml:train", "sub/code/s.py"),
         ("sub/dvc.yaml", "sub/dvc.yaml:train", "sub/code/helper.py"),
     ]
-    assert found[0]["fix"].startswith("add `- s.py` under stages.train.deps")
+    assert found[0]["fix"] == f"{FIX}dvc repro sub/dvc.yaml:train && git add sub/dvc.lock"
     findings(repo, "--all", "--select", "DVF1", "--fix")
     assert repo.read("sub/dvc.yaml").endswith("    deps:\n    - s.py\n    - helper.py\n")
     repo.add()
@@ -147,7 +151,7 @@ def test_dvc_init_subdir_project(repo: Repo) -> None:
         ("DVF102", "proj/dvc.yaml", "train", "proj/lib/tools.py"),
         ("DVF104", "proj/dvc.yaml", "train", "proj/raw"),
     ]
-    assert "`cd proj && dvc add raw`" in found[2]["fix"]
+    assert "`dvc add raw`" in found[2]["fix"]  # (run from proj, as dvcflow was)
     findings(repo, "--all", "--select", "DVF1", "--fix")
     repo.add()
     assert codes(findings(repo, "--all", "--select", "DVF1")) == [("DVF104", "proj/raw")]

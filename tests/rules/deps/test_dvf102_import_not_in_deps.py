@@ -20,7 +20,8 @@ def test_dvf102_names_the_import_chain(repo: Repo) -> None:
         "imports src/utils.py (src/train.py -> src/models/net.py -> src/utils.py)"
         in (chains["src/utils.py"])
     )
-    assert all(f["fix"].startswith(f"add `- {f['target']}` under") for f in found)
+    fix = "dvcflow-check --all --fix-only --stage-fixes && dvc repro "
+    assert all(f["fix"].startswith(fix) for f in found)
 
 
 @pytest.mark.parametrize(

@@ -147,9 +147,9 @@ def assert_agrees(repo: Repo, cwd: Path | None = None) -> set[str]:
     return ours
 
 
-def run_fix(repo: Repo, fix: str) -> None:
-    """Run a finding's fix exactly as printed, from the repository root."""
-    proc = subprocess.run(["bash", "-c", fix], cwd=repo.root, capture_output=True, text=True)
+def run_fix(repo: Repo, fix: str, cwd: Path | None = None) -> None:
+    """Run a finding's fix exactly as printed, from where dvcflow ran (default: the root)."""
+    proc = subprocess.run(["bash", "-c", fix], cwd=cwd or repo.root, capture_output=True, text=True)
     assert proc.returncode == 0, f"{fix}\n{proc.stdout}\n{proc.stderr}"
 
 

@@ -113,9 +113,9 @@ def test_subdir_project(tmp_path: Path) -> None:
     repo.add("proj/params.yaml")
     (found,) = errors(repo, cwd=proj)
     assert (found["path"], found["stage"]) == ("proj/params.yaml", "train")
-    assert found["fix"] == "cd proj && dvc repro train && git add dvc.lock params.yaml"
+    assert found["fix"] == "dvc repro train && git add dvc.lock params.yaml"  # (run in proj)
     assert assert_agrees(repo, cwd=proj) == {"train"}
-    run_fix(repo, found["fix"])
+    run_fix(repo, found["fix"], cwd=proj)
     assert findings(repo) == [] and assert_agrees(repo, cwd=proj) == set()
 
 

@@ -73,7 +73,11 @@ def test_every_format_ranged_fires_and_pinned_passes(
     assert code == 1, out
     [finding] = codes(out, "DVF401")
     assert finding.startswith(f"{path}:{line}:") and "which does not pin an exact version" in out
-    assert DVC in out.split("help:", 1)[1]
+    if "; the fix: " in out:  # a format --fix edits: the help line runs it
+        assert DVC in out.split("the fix:", 1)[1]
+        assert "help: dvcflow-check --all --fix-only --stage-fixes" in out
+    else:
+        assert DVC in out.split("help:", 1)[1]
     pin_repo.write(path, pinned.format(v=DVC))
     pin_repo.add()
     assert pin_repo.check("--all", "--select", "DVF4") == (0, "All checks passed.\n")
@@ -96,7 +100,7 @@ def test_ranged_dvc_fires_at_the_loosest_declaration(pin_repo: Repo) -> None:
     [line] = codes(out, "DVF401")
     assert line.startswith("requirements-dev.txt:2:1: DVF401 dvc is declared as `dvc>=3`")
     assert "nor does requirements.txt:2" in line
-    assert f"help: change line 2 to `dvc=={DVC}` (the installed version)" in out
+    assert f"the fix: change line 2 to `dvc=={DVC}` (the installed version)" in out
 
 
 def test_missing_dvc_is_reported_at_the_main_requirements_file(pin_repo: Repo) -> None:
@@ -105,7 +109,7 @@ def test_missing_dvc_is_reported_at_the_main_requirements_file(pin_repo: Repo) -
     code, out = pin_repo.check("--all", "--select", "DVF401")
     assert code == 1
     assert "requirements.txt: DVF401 dvc is not declared in any dependency file" in out
-    assert f"help: add `dvc=={DVC}` to requirements.txt (the installed version)" in out
+    assert f"the fix: add `dvc=={DVC}` to requirements.txt (the installed version)" in out
 
 
 def test_repositories_without_dvc_are_not_checked(repo: Repo) -> None:
@@ -132,7 +136,7 @@ def test_dvc_init_repository_with_poetry_range(dvc_repo: Repo) -> None:
     code, out = dvc_repo.check("--select", "DVF401")
     assert code == 1
     assert 'pyproject.toml:3:1: DVF401 dvc is declared as `dvc = "^3.50"`' in out
-    assert f'help: change line 3 to `dvc = "{DVC}"`' in out
+    assert f'the fix: change line 3 to `dvc = "{DVC}"`' in out
     before = dvc_repo.path("pyproject.toml").read_bytes()
     dvc_repo.check("--select", "DVF401", "--fix")
     assert dvc_repo.path("pyproject.toml").read_bytes() == before  # Poetry: printed, not edited
@@ -240,7 +244,7 @@ def test_computed_setup_py_does_not_claim_dvc_is_missing(pin_repo: Repo) -> None
     pin_repo.write("setup.py", "from setuptools import setup\nsetup(install_requires=['dvc>3'])\n")
     pin_repo.add()
     code, out = pin_repo.check("--all", "--select", "DVF401")
-    assert code == 1 and f"""help: change line 2 to `"dvc=={DVC}"`""" in out
+    assert code == 1 and f"""the fix: change line 2 to `"dvc=={DVC}"`""" in out
 
 
 def test_subdir_project_is_judged_by_its_own_files(repo: Repo) -> None:

@@ -84,7 +84,7 @@ def test_fix_creates_requirements_txt_when_nothing_declares_dependencies(pin_rep
     pin_repo.write("dvc.yaml", "stages: {}\n")
     pin_repo.add()
     code, out = pin_repo.check("--all", "--select", "DVF401")
-    assert code == 1 and f"help: create requirements.txt with `dvc=={DVC}`" in out
+    assert code == 1 and f"the fix: create requirements.txt with `dvc=={DVC}`" in out
     pin_repo.check("--all", "--select", "DVF401", "--fix")
     assert pin_repo.read("requirements.txt") == f"dvc=={DVC}\n"
     pin_repo.add()

@@ -61,7 +61,10 @@ def test_uv_in_file_with_a_ranged_dvc_still_fires(pin_repo: Repo) -> None:
     code, out = pin_repo.check("--all", "--select", "DVF4")
     assert code == 1
     assert "requirements.in:2:1: DVF401 dvc is declared as `dvc>=3.0`" in out
-    assert f"change line 2 to `dvc=={DVC}`" in out and "then `git add requirements.in`" in out
+    assert (
+        f"change line 2 to `dvc=={DVC}`" in out
+        and "help: dvcflow-check --all --fix-only --stage-fixes" in out
+    )
 
 
 def test_setup_cfg_interpolation_and_inline_comments(pin_repo: Repo) -> None:
@@ -97,12 +100,37 @@ def test_fix_then_the_printed_git_add_leaves_nothing_to_report(pin_repo: Repo) -
     pin_repo.write("requirements.txt", "pandas\ndvc>=3.0\nnumpy\n")
     pin_repo.add()
     code, out = pin_repo.check("--select", "DVF4")
-    assert code == 1 and "then `git add requirements.txt`" in out
+    assert code == 1 and "help: dvcflow-check --fix-only --stage-fixes" in out
     pin_repo.check("--fix", "--select", "DVF4")
     assert pin_repo.check("--select", "DVF4")[0] == 1  # fixed in the work tree, not staged yet
     pin_repo.git("add", "requirements.txt")
     assert pin_repo.check("--select", "DVF4") == (0, "All checks passed.\n")
     assert pin_repo.read("requirements.txt") == f"pandas\ndvc=={DVC}\nnumpy\n"
+
+
+def test_the_printed_fix_pins_and_stages_but_holds_a_file_with_unstaged_edits(
+    pin_repo: Repo,
+) -> None:
+    """The help line (`--fix-only --stage-fixes`) writes the pin and stages it; a file that
+    also has unstaged edits is fixed but not staged (`git add` would sweep them in), exit 1."""
+    pin_repo.write("requirements.txt", "pandas\ndvc>=3.0\n")
+    pin_repo.add()
+    code, out = pin_repo.check("--select", "DVF4")
+    fix = out.split("help: ", 1)[1].splitlines()[0]
+    assert code == 1 and fix == "dvcflow-check --fix-only --stage-fixes"
+    assert pin_repo.check("--fix-only", "--stage-fixes", "--select", "DVF4")[0] == 0
+    assert pin_repo.git("diff", "--name-only") == ""  # staged, nothing left in the work tree
+    assert pin_repo.check("--select", "DVF4") == (0, "All checks passed.\n")
+    assert pin_repo.check("--fix-only", "--stage-fixes") == (0, "dvcflow: nothing to fix\n")
+
+    pin_repo.write("requirements.txt", "pandas\ndvc>=3.0\n")
+    pin_repo.add()
+    pin_repo.write("requirements.txt", "pandas\ndvc>=3.0\nnumpy  # not for this commit\n")
+    code, _ = pin_repo.check("--fix-only", "--stage-fixes", "--select", "DVF4")
+    assert code == 1
+    assert pin_repo.read("requirements.txt").startswith(f"pandas\ndvc=={DVC}\n")
+    staged = pin_repo.git("show", ":requirements.txt")
+    assert staged == "pandas\ndvc>=3.0\n", staged
 
 
 def test_pixi_project_ranged_fires_and_the_lock_pins(pin_repo: Repo) -> None:
@@ -112,7 +140,10 @@ def test_pixi_project_ranged_fires_and_the_lock_pins(pin_repo: Repo) -> None:
     code, out = pin_repo.check("--all", "--select", "DVF401")
     assert code == 1
     assert 'pixi.toml:10:1: DVF401 dvc is declared as `dvc = "~=3.30"`' in out
-    assert f'change line 10 to `dvc = "=={DVC}"`' in out and "then `git add pixi.toml`" in out
+    assert (
+        f'change line 10 to `dvc = "=={DVC}"`' in out
+        and "help: dvcflow-check --all --fix-only --stage-fixes" in out
+    )
     pin_repo.write(
         "pixi.lock",
         "version: 6\npackages:\n"

@@ -243,11 +243,13 @@ def test_dvc_init_subdir_project(tmp_path: Path) -> None:
     set_text(repo, "ml/params.yaml", "lr: 0.1", "lr: 0.2")
     (finding,) = findings(repo)
     assert (finding["path"], finding["stage"]) == ("ml/dvc.yaml", "train")
-    assert finding["fix"] == (
-        "cd ml && dvc repro train evaluate && git add dvc.lock params.yaml src/train.py "
-        "metrics.json src/evaluate.py"
-    )
-    assert findings(repo, cwd=root / "ml" / "src") == [finding]  # from anywhere in the repo
+    results = "dvc.lock params.yaml src/train.py metrics.json src/evaluate.py"
+    assert finding["fix"] == f"dvc --cd ml repro train evaluate && git -C ml add {results}"
+    (inside,) = findings(repo, cwd=root / "ml" / "src")  # the same, from anywhere in the repo
+    assert inside == {  # with the commands written for that folder
+        **finding,
+        "fix": f"dvc --cd .. repro train evaluate && git -C .. add {results}",
+    }
     both_engines(repo)
     run_fix(repo, finding["fix"])
     assert findings(repo) == []
