@@ -46,6 +46,10 @@ class Context:
         repo = GitRepo.discover(cwd)
         return cls(repo, load_config(repo.root), all_files=all_files, cwd=repo.relative_cwd(cwd))
 
+    def fresh(self) -> Context:
+        """A new context on the same repository, folder and mode (after files changed)."""
+        return Context.from_cwd(self.root / self.cwd, all_files=self.all_files)
+
     @cached_property
     def staged(self) -> Snapshot:
         return StagedSnapshot(self.repo, self._max_bytes)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
@@ -120,3 +124,104 @@ def apply_fixes(make_context: Callable[[], Context], rules: list[Rule]) -> list[
         finally:
             ctx.close()
     return applied
+
+
+class RuleCrashed(Exception):
+    """A rule (its check or its fix) raised something other than a DvcflowError."""
+
+    def __init__(self, code: str, error: Exception) -> None:
+        super().__init__(code)
+        self.code = code
+        self.error = error
+
+
+@contextmanager
+def guard(code: str) -> Iterator[None]:
+    """Name the rule an unexpected exception escaped from; DvcflowErrors pass as they are."""
+    try:
+        yield
+    except DvcflowError:
+        raise
+    except Exception as exc:
+        raise RuleCrashed(code, exc) from exc
+
+
+def refuse_unmerged(ctx: Context) -> None:
+    """Mid-merge the index holds the conflicting versions, not a commit: nothing to judge."""
+    unmerged = sorted(ctx.repo.conflicted())
+    if unmerged:
+        more = f" (and {len(unmerged) - 1} more files)" if len(unmerged) > 1 else ""
+        raise DvcflowError(
+            f"unmerged: a merge conflict is in progress{more}; resolve it and `git add` "
+            "the files, then run dvcflow again",
+            unmerged[0],
+        )
+
+
+def findings(ctx: Context, rules: list[Rule]) -> list[Diagnostic]:
+    """Every rule's findings, sorted; a rule that crashes is named (RuleCrashed)."""
+    found: list[Diagnostic] = []
+    for rule in rules:
+        with guard(rule.CODE):
+            found.extend(run_rules(ctx, [rule]))
+    return sorted(set(found))
+
+
+@dataclass(frozen=True)
+class Fixes:
+    """What `fix` wrote (`edits`, refusals included) and which fixed files it left unstaged."""
+
+    edits: list[Edit]
+    held: frozenset[str]  # with staging: fixed files that also held unstaged changes
+
+    @property
+    def written(self) -> list[str]:
+        return list(dict.fromkeys(edit.path for edit in self.edits if edit.refused is None))
+
+
+def fix(ctx: Context, rules: list[Rule], *, stage: bool) -> Fixes:
+    """Each rule's fixes, from a fresh context per rule; a rule that crashes is named.
+
+    With `stage`, the fixed files that had no unstaged changes are staged; the others stay
+    in the work tree only (held), since `git add` would sweep the unrelated edits in too.
+    """
+    dirty = ctx.repo.unstaged_paths() if stage else set()
+    edits: list[Edit] = []
+    for rule in rules:
+        with guard(rule.CODE):
+            edits.extend(apply_fixes(ctx.fresh, [rule]))
+    result = Fixes(edits, frozenset())
+    held = frozenset(path for path in result.written if path in dirty)
+    if stage:
+        ctx.repo.add([path for path in result.written if path not in held])
+    return Fixes(edits, held)
+
+
+def findings_after_fix(ctx: Context, rules: list[Rule], written: list[str]) -> list[Diagnostic]:
+    """The findings that remain after the fix: judged as if the fixed files were staged (in a
+    copy of the index; the real index is left to the user, who gets the `git add` line)."""
+    import subprocess
+    import tempfile
+
+    from dvcflow.git.repo import run_git
+
+    index = Path(run_git(["rev-parse", "--git-path", "index"], ctx.root).decode().strip())
+    index = index if index.is_absolute() else ctx.root / index
+    with tempfile.TemporaryDirectory(prefix="dvcflow-fix-") as tmp:
+        copy = Path(tmp) / "index"
+        if index.exists():
+            copy.write_bytes(index.read_bytes())
+        old = os.environ.get("GIT_INDEX_FILE")
+        os.environ["GIT_INDEX_FILE"] = str(copy)
+        try:
+            subprocess.run(["git", "add", "--", *written], cwd=ctx.root, capture_output=True)
+            after = ctx.fresh()
+            try:
+                return findings(after, rules)
+            finally:
+                after.close()
+        finally:
+            if old is None:
+                os.environ.pop("GIT_INDEX_FILE", None)
+            else:
+                os.environ["GIT_INDEX_FILE"] = old

@@ -6,9 +6,7 @@ import gc
 import os
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 
 import click
 
@@ -16,9 +14,17 @@ from dvcflow import __version__
 from dvcflow.cli import run_command
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
-from dvcflow.engine import apply_fixes, run_rules, select_rules, validate_patterns
+from dvcflow.engine import (
+    Fixes,
+    RuleCrashed,
+    findings,
+    findings_after_fix,
+    fix,
+    refuse_unmerged,
+    select_rules,
+    validate_patterns,
+)
 from dvcflow.errors import DvcflowError
-from dvcflow.fixing import Edit
 from dvcflow.git import pushrange
 from dvcflow.reporters import FORMATS, collect, printable, report
 from dvcflow.rules import Rule, by_code, family
@@ -123,26 +129,6 @@ def cli(
         return _internal_error(exc)
 
 
-class RuleCrashed(Exception):
-    """A rule (its check or its fix) raised something other than a DvcflowError."""
-
-    def __init__(self, code: str, error: Exception) -> None:
-        super().__init__(code)
-        self.code = code
-        self.error = error
-
-
-@contextmanager
-def _guard(code: str) -> Iterator[None]:
-    """Name the rule an unexpected exception escaped from; DvcflowErrors pass as they are."""
-    try:
-        yield
-    except DvcflowError:
-        raise
-    except Exception as exc:
-        raise RuleCrashed(code, exc) from exc
-
-
 def _internal_error(exc: Exception) -> int:
     """One line on stderr, exit 2; the traceback only with DVCFLOW_DEBUG=1."""
     error = exc.error if isinstance(exc, RuleCrashed) else exc
@@ -191,24 +177,23 @@ def _check(
     statistics: bool = False,
 ) -> int:
     ctx = Context.from_cwd(all_files=all_files)
-    fixed: list[Edit] = []
-    held: set[str] = set()
+    fixes = Fixes([], frozenset())
     try:
         if pushing[0]:  # DVF501's commits (dvcflow.git.pushrange)
             pushrange.remember(ctx, pushrange.from_option(ctx.root, pushing[0], pushing[1]))
         rules = _rules(ctx, select, ignore)
-        _refuse_unmerged(ctx)
+        refuse_unmerged(ctx)
         if fixing[0]:
-            fixed, held = _fix(ctx, rules, stage=fixing[1])
-        applied = [edit for edit in fixed if edit.refused is None]
-        diagnostics = _run_after_fix(ctx, rules, applied) if applied else _run(ctx, rules)
+            fixes = fix(ctx, rules, stage=fixing[1])
+        written = fixes.written
+        diagnostics = findings_after_fix(ctx, rules, written) if written else findings(ctx, rules)
         stats = _statistics(ctx, rules, diagnostics) if statistics else None
         empty = None if diagnostics or output_format != "text" else _nothing_to_check(ctx)
         dag = collect(ctx, output_format)  # what the format shows beside the findings
     finally:
         ctx.close()
-    if fixed:
-        _report_fixes(ctx, fixed, held if fixing[1] else None)
+    if fixes.edits:
+        _report_fixes(ctx, fixes, staging=fixing[1])
     if stats is not None:
         click.echo(stats)
     elif empty is not None:
@@ -246,68 +231,38 @@ def _nothing_to_check(ctx: Context) -> str | None:
     return "this repository has no DVC project (.dvc/config), no dvc.yaml and no .dvc file"
 
 
-def _run_after_fix(ctx: Context, rules: list[Rule], fixed: list[Edit]) -> list[Diagnostic]:
-    """The findings that remain after the fix: judged as if the fixed files were staged (in a
-    copy of the index; the real index is left to the user, who gets the `git add` line)."""
-    import subprocess
-    import tempfile
-
-    from dvcflow.git.repo import run_git
-
-    index = Path(run_git(["rev-parse", "--git-path", "index"], ctx.root).decode().strip())
-    index = index if index.is_absolute() else ctx.root / index
-    with tempfile.TemporaryDirectory(prefix="dvcflow-fix-") as tmp:
-        copy = Path(tmp) / "index"
-        if index.exists():
-            copy.write_bytes(index.read_bytes())
-        old = os.environ.get("GIT_INDEX_FILE")
-        os.environ["GIT_INDEX_FILE"] = str(copy)
-        try:
-            paths = sorted({edit.path for edit in fixed})
-            subprocess.run(["git", "add", "--", *paths], cwd=ctx.root, capture_output=True)
-            after = Context.from_cwd(ctx.root, all_files=ctx.all_files)
-            try:
-                return _run(after, rules)
-            finally:
-                after.close()
-        finally:
-            if old is None:
-                os.environ.pop("GIT_INDEX_FILE", None)
-            else:
-                os.environ["GIT_INDEX_FILE"] = old
-
-
 def _fix_only(all_files: bool, select: list[str] | None, ignore: list[str], stage: bool) -> int:
     """--fix-only: apply the fixes, say what changed; 1 if one was refused or left unstaged."""
     ctx = Context.from_cwd(all_files=all_files)
     try:
         rules = _rules(ctx, select, ignore)
-        _refuse_unmerged(ctx)
-        fixed, held = _fix(ctx, rules, stage=stage)
+        refuse_unmerged(ctx)
+        fixes = fix(ctx, rules, stage=stage)
     finally:
         ctx.close()
-    if not fixed:
+    if not fixes.edits:
         click.echo("dvcflow: nothing to fix", err=True)
         return EXIT_CLEAN
-    _report_fixes(ctx, fixed, held if stage else None)
-    return EXIT_FINDINGS if held or any(edit.refused for edit in fixed) else EXIT_CLEAN
+    _report_fixes(ctx, fixes, staging=stage)
+    refused = any(edit.refused for edit in fixes.edits)
+    return EXIT_FINDINGS if fixes.held or refused else EXIT_CLEAN
 
 
-def _report_fixes(ctx: Context, edits: list[Edit], held: set[str] | None) -> None:
-    """What --fix wrote (and what it refused to write, with why) on stderr, then either what
-    --stage-fixes staged and held back (`held` is None without it) or the `git add` line that
-    puts the fixes in the commit."""
-    for edit in edits:
+def _report_fixes(ctx: Context, fixes: Fixes, *, staging: bool) -> None:
+    """What the fix wrote (and what it refused to write, with why) on stderr, then what
+    --stage-fixes staged and held back, or the `git add` line that puts the fixes in the
+    commit."""
+    for edit in fixes.edits:
         where = f"{edit.path}: {edit.refused or edit.summary}"
         click.echo(
             f"dvcflow: {'not fixed' if edit.refused else 'fixed'} {printable(where)}", err=True
         )
-    applied = list(dict.fromkeys(edit.path for edit in edits if edit.refused is None))
-    if held is not None:
-        staged = [p for p in applied if p not in held]
+    applied = fixes.written
+    if staging:
+        staged = [p for p in applied if p not in fixes.held]
         if staged:
             click.echo(f"dvcflow: staged {printable(' '.join(staged))}", err=True)
-        applied = [p for p in applied if p in held]
+        applied = [p for p in applied if p in fixes.held]
         if applied:
             click.echo(
                 "dvcflow: fixed in the work tree but not staged: these files also hold changes "
@@ -317,7 +272,7 @@ def _report_fixes(ctx: Context, edits: list[Edit], held: set[str] | None) -> Non
             )
     if applied:
         paths = " ".join(shlex.quote(ctx.shell_path(p)) for p in applied)
-        if held is None:
+        if not staging:
             where = "" if ctx.all_files else " (the commit being made does not include them yet)"
             click.echo(f"dvcflow: the fixes are in the work tree{where}", err=True)
         click.echo(f"  help: git add {printable(paths)}", err=True)
@@ -333,45 +288,6 @@ def _judged_views(rules: list[Rule]) -> str:
     if stale:
         parts.append(f"the working tree for {', '.join(sorted(stale))}")
     return f"Judged {' and '.join(parts)}." if parts else "Judged nothing: no rule selected."
-
-
-def _refuse_unmerged(ctx: Context) -> None:
-    """Mid-merge the index holds the conflicting versions, not a commit: nothing to judge."""
-    unmerged = sorted(ctx.repo.conflicted())
-    if unmerged:
-        more = f" (and {len(unmerged) - 1} more files)" if len(unmerged) > 1 else ""
-        raise DvcflowError(
-            f"unmerged: a merge conflict is in progress{more}; resolve it and `git add` "
-            "the files, then run dvcflow again",
-            unmerged[0],
-        )
-
-
-def _run(ctx: Context, rules: list[Rule]) -> list[Diagnostic]:
-    """Every rule's findings; a rule that crashes is named (RuleCrashed)."""
-    found: list[Diagnostic] = []
-    for rule in rules:
-        with _guard(rule.CODE):
-            found.extend(run_rules(ctx, [rule]))
-    return sorted(set(found))
-
-
-def _fix(ctx: Context, rules: list[Rule], *, stage: bool) -> tuple[list[Edit], set[str]]:
-    """Each rule's fixes, from a fresh context per rule; a rule that crashes is named. With
-    `stage`, the fixed files that had no unstaged changes are staged; the others are returned
-    (held: `git add` would sweep the unrelated edits into the commit)."""
-    dirty = ctx.repo.unstaged_paths() if stage else set()
-    fixed: list[Edit] = []
-    for rule in rules:
-        with _guard(rule.CODE):
-            fixed.extend(
-                apply_fixes(lambda: Context.from_cwd(ctx.root, all_files=ctx.all_files), [rule])
-            )
-    applied = list(dict.fromkeys(edit.path for edit in fixed if edit.refused is None))
-    held = {path for path in applied if path in dirty}
-    if stage:
-        ctx.repo.add([path for path in applied if path not in held])
-    return fixed, held
 
 
 def run(argv: Sequence[str] | None = None) -> int:
