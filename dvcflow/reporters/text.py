@@ -1,7 +1,9 @@
 """`--output-format text`: `path:line:col: CODE message` and an indented `help:` line.
 
 Repeated findings of one code and cause (see `grouping`) show the first few and a count, with
-the fix once; `--verbose` lists every finding.
+the fix once; `--verbose` lists every finding. A fix already printed for an earlier finding (one
+`dvc repro` fixes several findings) is not printed again: a note names where it stands, so that
+the `help:` lines, run in order, are each fix once.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ def render(run: Run) -> str:
     if not run.diagnostics:
         return "All checks passed.\n"
     lines: list[str] = []
+    printed: dict[str, str] = {}  # fix -> the finding it was printed under
     for members in group(run.diagnostics, run.verbose):
-        lines.extend(_group(members, run.color))
+        lines.extend(_group(members, run.color, printed))
     lines.append(summary(run.diagnostics))
     return "\n".join(lines) + "\n"
 
 
-def _group(members: list[Diagnostic], color: bool) -> list[str]:
+def _group(members: list[Diagnostic], color: bool, printed: dict[str, str]) -> list[str]:
     """A finding and its help; or a group's first few findings (each with its help, or the one
     help they share at the end) and the count of the rest."""
     shown = members[:SHOWN]
@@ -35,14 +38,14 @@ def _group(members: list[Diagnostic], color: bool) -> list[str]:
     for d in shown:
         lines.append(_finding(d, color))
         if d.fix and not shared:
-            lines.append(_help(d.fix, color))
+            lines.append(_help(d, color, printed))
     if len(members) > len(shown):
         lines.append(
             f"  ... and {len(members) - len(shown)} more {printable(members[0].code)} findings "
             "like these (--verbose lists them all)"
         )
     if shared and members[0].fix:
-        lines.append(_help(members[0].fix, color))
+        lines.append(_help(members[0], color, printed))
     return lines
 
 
@@ -52,8 +55,12 @@ def _finding(d: Diagnostic, color: bool) -> str:
     return f"{location}: {code} {printable(d.message)}"
 
 
-def _help(fix: str, color: bool) -> str:
-    return f"  {paint('help:', '1;36', color)} {printable(fix)}"
+def _help(d: Diagnostic, color: bool, printed: dict[str, str]) -> str:
+    assert d.fix is not None
+    if d.fix in printed:
+        return f"  (fix: the same as for {printable(printed[d.fix])} above)"
+    printed[d.fix] = f"{d.code} at {d.location}"
+    return f"  {paint('help:', '1;36', color)} {printable(d.fix)}"
 
 
 def summary(diagnostics: Sequence[Diagnostic]) -> str:

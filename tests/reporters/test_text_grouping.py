@@ -95,3 +95,23 @@ def test_a_group_sits_where_its_first_finding_sorts() -> None:
         "  ... and 1 more DVF999 findings like these (--verbose lists them all)",
     ]
     assert lines[5].startswith("zz.txt")
+
+
+def test_a_fix_already_printed_for_another_finding_is_named_not_repeated() -> None:
+    """One `dvc repro` fixes a stale stage and the lock findings of the same cause: its help
+    line stands once, so the `help:` lines run in order are each fix once."""
+    stale, lock = RuleId("DVF201", "stale"), RuleId("DVF303", "lock")
+    repro = "dvc repro train && git add dvc.lock model.json"
+    found = sorted(
+        [
+            stale.at("dvc.yaml", 2, 3, "stage 'train' is stale", fix=repro),
+            lock.at("dvc.yaml", 9, 7, "dep src/train.py is not what dvc.lock records", fix=repro),
+            lock.at("dvc.yaml", 12, 7, "output model.json is missing", fix="dvc checkout"),
+        ]
+    )
+    lines = render(Run(found), "text").splitlines()
+    assert [line for line in lines if "help:" in line] == [
+        f"  help: {repro}",
+        "  help: dvc checkout",
+    ]
+    assert lines[3] == "  (fix: the same as for DVF201 at dvc.yaml:2:3 above)"
