@@ -202,8 +202,29 @@ def _dep_results(ctx: Context, pipeline_graph: StageGraph, path: str) -> Iterato
 
 
 def git_may_track(ctx: Context, path: str) -> bool:
-    """In the index, a work-tree path Git does not ignore, or not written yet."""
-    if ctx.staged.exists(path) or not (ctx.root / path).exists():
+    """In the index, or a path Git does not ignore: in the work tree, or not written yet (a
+    clone without the results, an output the next run writes)."""
+    if ctx.staged.exists(path):
         return True
-    visible = ctx.memo(git_may_track, lambda: frozenset(ctx.workspace.files()))
-    return path in visible or any(p.startswith(path + "/") for p in visible)
+    if (ctx.root / path).exists():
+        visible = ctx.memo(git_may_track, lambda: frozenset(ctx.workspace.files()))
+        return path in visible or any(p.startswith(path + "/") for p in visible)
+    return path not in ctx.memo((git_may_track, "ignored"), lambda: _IgnoredPaths(ctx))
+
+
+class _IgnoredPaths:
+    """`git check-ignore` answers for paths absent from the work tree, asked once each."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.answers: dict[str, bool] = {}
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        if path not in self.answers:
+            from dvcflow.git.repo import run_git
+
+            args = ["-c", "core.quotePath=false", "check-ignore", "--", path]
+            self.answers[path] = bool(run_git(args, self.ctx.root, check=False).strip())
+        return self.answers[path]

@@ -271,3 +271,28 @@ def test_new_stage_git_tracked_output_missing_from_the_commit(project: Repo) -> 
     assert found["fix"] == "dvc repro report && git add dvc.lock report.txt"
     run_fix(project, found["fix"])
     assert findings(project) == []
+
+
+@pytest.mark.slow
+def test_a_git_ignored_cache_false_output_is_not_for_git(project: Repo) -> None:
+    """A `cache: false` output the project's .gitignore ignores (ccao-data/model-res-avm:
+    `*.parquet`) is not Git's to carry: a fresh clone without it is no finding, and no fix
+    names it in `git add` (which would fail on an ignored path)."""
+    project.write(".gitignore", project.read(".gitignore") + "report.txt\n", dedent=False)
+    project.write(
+        "dvc.yaml",
+        project.read("dvc.yaml") + "  report:\n    cmd: wc -l data/prepared.csv > report.txt\n"
+        "    deps: [data/prepared.csv]\n    outs:\n      - report.txt:\n          cache: false\n",
+        dedent=False,
+    )
+    project.dvc("repro", "-q", "report")
+    project.add(".gitignore", "dvc.yaml", "dvc.lock")
+    project.commit("report")
+    (project.root / "report.txt").unlink()  # as in a clone
+    assert findings(project, "--all") == []
+    set_line(project, "dvc.yaml", "wc -l data/prepared.csv", "wc -c data/prepared.csv")
+    project.add("dvc.yaml")
+    fixes = {f["fix"] for f in errors(project)}
+    assert fixes == {"dvc repro report && git add dvc.lock"}, fixes
+    run_fix(project, fixes.pop())
+    assert findings(project) == []
