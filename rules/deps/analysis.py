@@ -183,15 +183,27 @@ class DepsAnalysis:
         return all(path.startswith(folders) for path in self.reachable(stage) - files)
 
     def in_scope(self, stage: Stage) -> bool:
-        """Pre-commit mode: the stage's dvc.yaml, a script, module, params or vars file changed."""
+        """Pre-commit mode: the commit changes the stage's definition, a script, module,
+        params or vars file it reads."""
         if self.ctx.all_files:
             return True
-        return self.ctx.touches(
-            stage.pipeline.path,
+        return self._definition_changed(stage) or self.ctx.touches(
             *self.reachable(stage),
             *(p.repo_path for p in stage.params),
             *stage.vars_files,
         )
+
+    def _definition_changed(self, stage: Stage) -> bool:
+        """The commit changes this stage's entry in its dvc.yaml, or what all entries share
+        (a new file, `vars`, anything outside `stages`). An edit of one stage, such as the
+        dep `--fix` adds, does not bring the file's other stages into the commit's scope."""
+        path = stage.pipeline.path
+        if not self.ctx.touches(path):
+            return False
+        changed = self.ctx.memo(
+            (changed_definitions, path), lambda: changed_definitions(self.ctx, stage.pipeline)
+        )
+        return changed is None or stage.definition in changed
 
     # -- what the repository produces ------------------------------------------------------
     @cached_property
@@ -305,6 +317,32 @@ class Unlisted:
     dependency: Dependency  # how the first instance reaches it (the chain)
     label: str  # `'train'` or `'train' (train@us, train@eu)`
     insertion: DepInsertion
+
+
+def changed_definitions(ctx: Context, pipeline: Pipeline) -> frozenset[str] | None:
+    """The stage definitions the commit changes in this dvc.yaml, compared with HEAD's; None
+    when the change reaches every stage (a new or unreadable file, an edit outside `stages`)."""
+    from dvcflow.dvc.yamlio import YamlError, load_yaml
+    from dvcflow.git.repo import run_git
+
+    if pipeline.document is None or not ctx.repo.has_head:
+        return None
+    head = run_git(["cat-file", "blob", f"HEAD:{pipeline.path}"], ctx.root, check=False)
+    try:
+        before = load_yaml(head.decode("utf-8")).data if head else None
+    except (UnicodeDecodeError, YamlError):
+        return None
+    after = pipeline.document.data
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return None
+    old, new = before.get("stages"), after.get("stages")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+    if {k: v for k, v in before.items() if k != "stages"} != {
+        k: v for k, v in after.items() if k != "stages"
+    }:
+        return None
+    return frozenset(name for name in {*old, *new} if old.get(name) != new.get(name))
 
 
 def analysis(ctx: Context) -> DepsAnalysis:

@@ -127,3 +127,47 @@ def test_no_false_positive_on_the_get_started_pipeline(repo: Repo) -> None:
     assert findings(repo, "--all", "--select", "DVF1") == []
     code, out = repo.check("--all", "--select", "DVF1")
     assert code == 0, out
+
+
+TWO_STAGES = """\
+vars: [params.yaml]
+stages:
+  a:
+    cmd: python src/a.py
+    deps: [src/a.py]
+  b:
+    cmd: python src/b.py
+    deps: [src/b.py]
+"""
+
+
+def test_one_stage_edited_leaves_the_others_out_of_scope(repo: Repo) -> None:
+    """Pre-commit mode's scope for DVF1: a stage is judged when the commit changes its definition
+    or a file it reads, not whenever its dvc.yaml changes. An edit of one stage (the dep the fix
+    adds) does not bring the file's other stages, with their old findings, into the next round."""
+    project(repo)
+    staged(
+        repo,
+        ("dvc.yaml", TWO_STAGES),
+        ("params.yaml", "seed: 1\n"),
+        ("src/a.py", "import util\n"),
+        ("src/b.py", "import util\n"),
+        ("src/util.py", ""),
+    )
+    repo.commit("a and b both miss src/util.py")
+    staged(repo, ("src/helper.py", ""), ("src/a.py", "import util\nimport helper\n"))
+    found = findings(repo, "--select", "DVF1")
+    assert codes(found) == [("DVF102", "src/helper.py"), ("DVF102", "src/util.py")]
+    assert {f["stage"] for f in found} == {"a"}
+
+    code, _ = repo.check("--fix-only", "--stage-fixes", "--select", "DVF1")
+    assert code == 0
+    assert findings(repo, "--select", "DVF1") == []  # b's old finding stays out of scope
+    assert "src/util.py" not in repo.git("show", ":dvc.yaml").split("b:")[1]
+    assert len(findings(repo, "--all", "--select", "DVF1")) == 1  # (it is still there for --all)
+
+    repo.commit("a fixed")
+    repo.write("dvc.yaml", repo.read("dvc.yaml").replace("vars: [params.yaml]", "vars: []"))
+    repo.add("dvc.yaml")
+    shared = findings(repo, "--select", "DVF1")  # a change every stage shares
+    assert {f["stage"] for f in shared} == {"b"}
