@@ -26,11 +26,14 @@ result they change; right whether or not the work tree is already up to date). F
 warnings, `dvc commit -f train && git add dvc.lock` when no dep's content changed; when one did
 (a dep dropped from dvc.yaml while its file was edited), `dvc commit` would record the edit
 without running the stage, so the fix re-runs it: `dvc repro --force --single-item train && ...`.
+When the work tree's dvc.yaml still declares what dvc.lock keeps (the lock was written from it,
+the commit lacks that dvc.yaml edit), the fix is `git add dvc.yaml`.
 """
 
 from __future__ import annotations
 
 import posixpath
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -114,6 +117,9 @@ def _fix(ctx: Context, lock: LockAnalysis, stage: Stage, diffs: list[DefinitionD
     only when every dep, recorded or declared, still has the content dvc.lock records."""
     if not all(d.stale for d in diffs):
         return repro_fix(ctx, stage)
+    if _declared_in_work_tree(ctx, stage, diffs):
+        project = stage.pipeline.project
+        return project.command(f"git add {shlex.quote(project.relative(stage.pipeline.path))}")
     if any(param_diffs(lock, stage)) or any(dep_diffs(lock, stage)):
         return repro_fix(ctx, stage)
     entry = lock_entry(stage)
@@ -122,6 +128,20 @@ def _fix(ctx: Context, lock: LockAnalysis, stage: Stage, diffs: list[DefinitionD
     if any(_changed(lock, stage, e) for e in recorded):
         return repro_fix(ctx, stage, force=True)
     return commit_fix(stage)
+
+
+def _declared_in_work_tree(ctx: Context, stage: Stage, diffs: list[DefinitionDiff]) -> bool:
+    """The work tree's dvc.yaml still declares every dep and output dvc.lock keeps for the
+    stage: the lock was written from it (`dvc repro`), the commit lacks the dvc.yaml edit."""
+    kept = {(d.kind, d.target) for d in diffs}
+    if any(kind not in ("stale-dep", "stale-out") for kind, _ in kept):
+        return False
+    current = next((s for s in ctx.stages("workspace") if s.address == stage.address), None)
+    if current is None:
+        return False
+    declared = {("stale-dep", d.path) for d in current.deps}
+    declared |= {("stale-out", o.path) for o in current.outs}
+    return kept <= declared
 
 
 def _changed(lock: LockAnalysis, stage: Stage, entry: LockEntry) -> bool:

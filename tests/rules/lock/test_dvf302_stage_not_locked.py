@@ -46,3 +46,23 @@ def test_removed_declarations_warn_and_dvc_commit_clears_them(project: Repo) -> 
     assert found[0]["fix"] == "dvc commit -f train && git add dvc.lock"
     run_fix(project, found[0]["fix"])
     assert findings(project) == []
+
+
+@pytest.mark.slow
+def test_a_dep_added_in_the_work_tree_but_not_staged_is_staged_not_committed(
+    project: Repo,
+) -> None:
+    """dvc.lock was written (`dvc repro`) from a dvc.yaml whose new dep is not staged: the fix
+    is `git add dvc.yaml`; `dvc commit -f` would only rewrite dvc.lock to match the staged
+    file and the same findings would come back (field test, issue 15)."""
+    project.write("helper.py", "X = 1\n")
+    set_line(project, "train.py", "import json\n", "import json\nimport helper\n")
+    set_line(project, "dvc.yaml", "      - train.py\n", "      - train.py\n      - helper.py\n")
+    project.dvc("repro", "-q", "train")
+    project.add("helper.py", "train.py", "dvc.lock", "metrics.json")  # dvc.yaml forgotten
+    (found,) = findings(project)
+    assert (found["code"], found["target"]) == ("DVF302", "helper.py")
+    assert found["fix"] == "git add dvc.yaml"
+    run_fix(project, found["fix"])
+    assert findings(project) == []
+    assert project.check("--select", "DVF1")[0] == 0
