@@ -22,7 +22,7 @@ def render(run: Run) -> str:
     if not run.diagnostics:
         return "All checks passed.\n"
     lines: list[str] = []
-    printed: dict[str, str] = {}  # fix -> the finding it was printed under
+    printed: dict[str, str] = {}  # fix -> where it was printed
     for members in group(run.diagnostics, run.verbose):
         lines.extend(_group(members, run.color, printed))
     lines.append(summary(run.diagnostics))
@@ -58,8 +58,8 @@ def _finding(d: Diagnostic, color: bool) -> str:
 def _help(d: Diagnostic, color: bool, printed: dict[str, str]) -> str:
     assert d.fix is not None
     if d.fix in printed:
-        return f"  (fix: the same as for {printable(printed[d.fix])} above)"
-    printed[d.fix] = f"{d.code} at {d.location}"
+        return f"  (fix: the same as for the finding at {printable(printed[d.fix])} above)"
+    printed[d.fix] = d.location
     return f"  {paint('help:', '1;36', color)} {printable(d.fix)}"
 
 

@@ -114,4 +114,4 @@ def test_a_fix_already_printed_for_another_finding_is_named_not_repeated() -> No
         f"  help: {repro}",
         "  help: dvc checkout",
     ]
-    assert lines[3] == "  (fix: the same as for DVF201 at dvc.yaml:2:3 above)"
+    assert lines[3] == "  (fix: the same as for the finding at dvc.yaml:2:3 above)"
