@@ -62,7 +62,11 @@ def version_note(ctx: Context) -> str:
 
 def _same_version(a: str, b: str) -> bool:
     """`packaging`'s version equality, without importing it for plain `1.2.3` releases."""
-    plain = [v.split(".") for v in (a, b) if v.replace(".", "").isdecimal() and v.isascii()]
+    plain = [
+        v.split(".")
+        for v in (a, b)
+        if len(v) < 100 and v.replace(".", "").isdecimal() and v.isascii()
+    ]
     if len(plain) == 2 and all(all(plain_parts) for plain_parts in plain):
         left, right = ([int(n) for n in parts] for parts in plain)
         while left and left[-1] == 0:
