@@ -79,8 +79,12 @@ def source_of(clones: Path, repo: RealRepo) -> Path:
 
 
 def env_for(work: Path) -> dict[str, str]:
+    """Byte code is cached for every command alike (as an installed package has it): a
+    PYTHONDONTWRITEBYTECODE inherited from the caller would, with the prefix, make every run of
+    dvc and of dvcflow compile all its modules from source."""
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return {
-        **os.environ,
+        **inherited,
         "DVC_NO_ANALYTICS": "1",
         "DVC_SITE_CACHE_DIR": str(work / "dvc-site-cache"),
         "PYTHONPYCACHEPREFIX": str(work / "pycache"),

@@ -179,6 +179,7 @@ def _check(
     ctx = Context.from_cwd(all_files=all_files)
     fixes = Fixes([], frozenset())
     try:
+        _prefetch(ctx, all_files, select)
         if pushing[0]:  # DVF501's commits (dvcflow.git.pushrange)
             pushrange.remember(ctx, pushrange.from_option(ctx.root, pushing[0], pushing[1]))
         rules = _rules(ctx, select, ignore)
@@ -288,6 +289,15 @@ def _judged_views(rules: list[Rule]) -> str:
     if stale:
         parts.append(f"the working tree for {', '.join(sorted(stale))}")
     return f"Judged {' and '.join(parts)}." if parts else "Judged nothing: no rule selected."
+
+
+def _prefetch(ctx: Context, all_files: bool, select: list[str] | None) -> None:
+    """Start the git listings the run reads, so that git works while the rules load; the work
+    tree's files only when staleness or lock rules may run (DVF1/4/5 alone do not list it)."""
+    wide = select is None or any(
+        p.upper() in ("ALL", "DVF") or p.upper().startswith(("DVF2", "DVF3")) for p in select
+    )
+    ctx.repo.prefetch(staged=not all_files, workspace=wide)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,8 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
 _BATCH = 256  # blob requests written to `git cat-file --batch` at once
+_INDEX = ["ls-files", "-s", "-z"]
+_WORKSPACE = ["ls-files", "-z", "-t", "--cached", "--others", "--deleted", "--exclude-standard"]
 
 
 def _decode(raw: bytes) -> str:
@@ -44,6 +46,35 @@ def run_git(args: list[str], cwd: Path | str, *, check: bool = True) -> bytes:
         message = _decode(proc.stderr).strip().splitlines()
         raise DvcflowError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
     return proc.stdout
+
+
+class _Started:
+    """A git command started ahead of its use: git works on another core while Python goes on
+    (loading the rules); its output is read, and checked, where it is needed."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        self.args = args
+        self.proc = subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_git_env(),
+        )
+
+    def result(self) -> bytes:
+        out, err = self.proc.communicate()
+        if self.proc.returncode != 0:
+            message = _decode(err).strip().splitlines()
+            raise DvcflowError(
+                f"git {self.args[0]} failed: {message[-1] if message else self.proc.returncode}"
+            )
+        return out
+
+    def discard(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
 
 
 @dataclass(frozen=True)
@@ -174,6 +205,8 @@ class GitRepo:
         self._conflicts: set[str] = set()
         self._has_head: bool | None = None
         self.common_dir: Path | None = None  # `.git` (shared by worktrees), set by discover()
+        self._started: dict[tuple[str, ...], _Started] = {}
+        self._status: dict[str, str] | None = None
 
     @classmethod
     def discover(cls, start: Path | str = ".") -> GitRepo:
@@ -230,7 +263,7 @@ class GitRepo:
         """Every path in the index (what the next commit contains), keyed by posix path."""
         if self._index is None:
             entries: dict[str, IndexEntry] = {}
-            for record in run_git(["ls-files", "-s", "-z"], self.root).split(b"\0"):
+            for record in self._git(_INDEX).split(b"\0"):
                 if not record:
                     continue
                 meta, _, raw_path = record.partition(b"\t")
@@ -250,9 +283,20 @@ class GitRepo:
 
     def staged_changes(self) -> set[str]:
         """Paths the commit being made adds, modifies or deletes."""
+        return set(self.staged_status())
+
+    def staged_status(self) -> dict[str, str]:
+        """{path: `git diff --cached --name-status` letter (A, M, D, T, U)} of the commit being
+        made, against HEAD (the empty tree before the first commit); read once per run."""
+        if self._status is None:
+            fields = [_decode(f) for f in self._git(self._status_args()).split(b"\0")]
+            self._status = dict(zip(fields[1::2], fields[0::2], strict=False))
+            self._status.pop("", None)
+        return self._status
+
+    def _status_args(self) -> list[str]:
         base = "HEAD" if self.has_head else EMPTY_TREE
-        out = run_git(["diff", "--cached", "--name-only", "-z", "--no-renames", base], self.root)
-        return {_decode(p) for p in out.split(b"\0") if p}
+        return ["diff", "--cached", "--name-status", "-z", "--no-renames", base]
 
     def unstaged_paths(self) -> set[str]:
         """Paths whose work-tree file differs from the index, and untracked files."""
@@ -262,22 +306,45 @@ class GitRepo:
         return {_decode(e[3:]) for e in out.split(b"\0") if len(e) > 3 and e[1:2] != b" "}
 
     def add(self, paths: list[str]) -> None:
-        """`git add` these paths (the index changes; a later `index()` reads it again)."""
+        """`git add` these paths; what was read or started about the index is read again."""
         if paths:
             run_git(["add", "--", *paths], self.root)
-            self._index = None
+            self._index, self._status = None, None
+            self._conflicts = set()
+            started, self._started = self._started, {}
+            for command in started.values():
+                command.discard()
 
     def workspace_files(self) -> list[str]:
         """Tracked and untracked, not ignored, files present in the work tree.
 
-        A path deleted from the work tree but still in the index is not a workspace file.
+        A path deleted from the work tree but still in the index is not a workspace file: one
+        `git ls-files -t` lists both, the deleted ones tagged `R`.
         """
-        listed = run_git(
-            ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], self.root
-        )
-        deleted = run_git(["ls-files", "-z", "--deleted"], self.root)
-        gone = {_decode(p) for p in deleted.split(b"\0") if p}
-        return sorted({_decode(p) for p in listed.split(b"\0") if p} - gone)
+        listed: set[str] = set()
+        gone: set[str] = set()
+        for record in self._git(_WORKSPACE).split(b"\0"):
+            if len(record) > 2:
+                (gone if record[:1] == b"R" else listed).add(_decode(record[2:]))
+        return sorted(listed - gone)
+
+    def prefetch(self, *, staged: bool, workspace: bool) -> None:
+        """Start the listings this run will read (the index; the staged changes; the work
+        tree's files) in the background, while Python loads the rules."""
+        wanted = [_INDEX, *([self._status_args()] if staged else []), *([_WORKSPACE] * workspace)]
+        for args in wanted:
+            if tuple(args) not in self._started:
+                try:
+                    self._started[tuple(args)] = _Started(args, self.root)
+                except OSError:
+                    return  # run when needed, with run_git's error
+
+    def _git(self, args: list[str]) -> bytes:
+        started = self._started.pop(tuple(args), None)
+        return started.result() if started is not None else run_git(args, self.root)
 
     def close(self) -> None:
         self.blobs.close()
+        started, self._started = self._started, {}
+        for command in started.values():
+            command.discard()

@@ -103,27 +103,20 @@ def strip_comments(text: str) -> str:
     """R code without `#` comments (a `#` inside a string stays)."""
     if "#" not in text:
         return text
-    out: list[str] = []
-    quote = ""
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if quote:
-            if char == "\\":
-                out.append(text[i : i + 2])
-                i += 2
-                continue
-            if char == quote:
-                quote = ""
-        elif char in "\"'`":
-            quote = char
-        elif char == "#":
-            end = text.find("\n", i)
-            i = len(text) if end == -1 else end
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
+    return _STRING_OR_COMMENT.sub(_drop_comment, text)
+
+
+def _drop_comment(match: re.Match[str]) -> str:
+    return "" if match.group().startswith("#") else match.group()
+
+
+def _quoted(q: str) -> str:
+    """A string in quote `q` up to its closing quote or the end (a backslash escapes a char)."""
+    return rf"{q}[^{q}\\]*(?:\\[\s\S]?[^{q}\\]*)*(?:{q}|\Z)"
+
+
+# Scanned left to right: strings are kept whole, comments (to the line's end) dropped.
+_STRING_OR_COMMENT = re.compile("|".join([_quoted('"'), _quoted("'"), _quoted("`"), r"#[^\n]*"]))
 
 
 # -- calls -------------------------------------------------------------------------------------

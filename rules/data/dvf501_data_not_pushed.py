@@ -43,10 +43,13 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
-from dvcflow.rules.data.pushed import Missing, Unreachable, described, report, short
+
+if TYPE_CHECKING:  # the pre-push engine loads only when this rule runs, not when it is listed
+    from dvcflow.rules.data.pushed import Missing, Unreachable
 
 CODE = "DVF501"
 HOOK_ID = "dvcflow-pushed"  # pre-push, apart from its pre-commit family (dvcflow-data)
@@ -57,6 +60,8 @@ RULE = RuleId(CODE, NAME, SEVERITY)
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
+    from dvcflow.rules.data.pushed import report
+
     result = report(ctx)
     for missing in result.missing:
         yield _finding(missing)
@@ -70,6 +75,8 @@ def _command(project: str, shell: str) -> str:
 
 
 def _finding(missing: Missing) -> Diagnostic:
+    from dvcflow.rules.data.pushed import described, short
+
     obj = missing.obj
     what = f"{obj.out} (commit {short(missing.commit)})"
     message = f"{what} is not on DVC remote '{missing.remote}'"
@@ -117,6 +124,8 @@ def _finding(missing: Missing) -> Diagnostic:
 
 
 def _unreachable(problem: Unreachable, severity: Severity) -> Diagnostic:
+    from dvcflow.rules.data.pushed import described
+
     config = posixpath.join(problem.project, ".dvc", "config")
     outs = described(problem.outs)
     if problem.remote is None:

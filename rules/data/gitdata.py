@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dvcflow.context import Context
 from dvcflow.dvc.dvcfiles import is_dvc_file, load_dvc_file
 from dvcflow.dvc.projects import DvcProject
-from dvcflow.git.repo import EMPTY_TREE, _git_env, run_git
+from dvcflow.git.repo import _git_env
 from dvcflow.git.snapshot import is_within
 
 
@@ -68,12 +68,7 @@ def added_files(ctx: Context) -> list[str]:
     """Files the commit adds (every indexed file under --all)."""
     if ctx.all_files:
         return ctx.staged.files()
-    base = "HEAD" if ctx.repo.has_head else EMPTY_TREE
-    out = run_git(
-        ["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=A", base],
-        ctx.root,
-    )
-    return sorted(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
+    return sorted(path for path, status in ctx.repo.staged_status().items() if status == "A")
 
 
 def blob_sizes(ctx: Context, paths: Iterable[str]) -> dict[str, int]:

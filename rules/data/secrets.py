@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dvcflow.dvc.remotes import section_name
 from dvcflow.git.snapshot import normalize
 
 # Options DVC's config schema holds secrets in (dvc/config_schema.py).
@@ -66,6 +65,8 @@ def _value(raw: str) -> str:
 
 def scan(config_path: str, text: str) -> Iterator[Secret]:
     """The secrets one DVC config file holds, in line order."""
+    from dvcflow.dvc.remotes import section_name  # (configparser: only when a config is read)
+
     section = ""
     dvc_dir = posixpath.dirname(config_path)
     for number, raw in enumerate(text.splitlines(), 1):

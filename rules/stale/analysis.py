@@ -26,7 +26,7 @@ def stale_report(ctx: Context) -> StaleReport:
 
 def _with_version_note(ctx: Context, report: StaleReport) -> StaleReport:
     if report.problems or any(v.changes or v.missing for v in report.verdicts):
-        report.version_note = version_note(ctx)  # only findings show it; it costs a lookup
+        report.note = lambda: version_note(ctx)  # only findings show it; it costs a lookup
     if any(p.needs_dvc for p in report.problems):
         requirement = _dvc_requirement(ctx)
         report.problems = [
@@ -49,17 +49,96 @@ def _dvc_requirement(ctx: Context) -> str:
 
 def version_note(ctx: Context) -> str:
     """Say so when the dvc judging the workspace is not the version the project pins."""
-    from dvcflow.requirements.model import same_version
-    from dvcflow.rules.pin import scope as pins
+    from dvcflow.requirements.dists import installed_version
 
-    installed = pins.installed_version("dvc")
-    try:
-        pinned = pins.status(pins.declarations(ctx), "dvc").versions
-    except DvcflowError:
+    installed = installed_version("dvc")
+    pinned = pinned_dvc(ctx) if installed is not None else None
+    if installed is None or pinned is None or len(pinned) != 1:
         return ""
-    if installed is None or len(pinned) != 1 or same_version(pinned[0], installed):
+    if _same_version(pinned[0], installed):
         return ""
     return f" (judged with dvc {installed}; the project pins dvc=={pinned[0]})"
+
+
+def _same_version(a: str, b: str) -> bool:
+    """`packaging`'s version equality, without importing it for plain `1.2.3` releases."""
+    plain = [
+        v.split(".")
+        for v in (a, b)
+        if len(v) < 100 and v.replace(".", "").isdecimal() and v.isascii()
+    ]
+    if len(plain) == 2 and all(all(plain_parts) for plain_parts in plain):
+        left, right = ([int(n) for n in parts] for parts in plain)
+        while left and left[-1] == 0:
+            left.pop()
+        while right and right[-1] == 0:
+            right.pop()
+        return left == right
+    from dvcflow.requirements.model import same_version
+
+    return same_version(a, b)
+
+
+PINS_KIND = "dvc-pins"  # blob cache: the dependency files' blob ids -> dvc's pinned versions
+
+
+def pinned_dvc(ctx: Context) -> list[str] | None:
+    """The versions of dvc the commit's dependency files pin (None: they cannot be read).
+
+    Parsing them (a uv.lock or pixi.lock of a megabyte, `packaging`) costs more than judging a
+    small workspace, so the answer is kept in the blob cache under the blob ids of the files
+    in scope, and reused while those and every file they include are unchanged.
+    """
+    from dvcflow.git.blobcache import blob_cache
+    from dvcflow.rules.pin import scope as pins
+
+    key, blobs = _dependency_blobs(ctx)
+    cache = blob_cache(ctx)
+    stored = cache.get(PINS_KIND, key) if key is not None else None
+    if isinstance(stored, dict) and _still_valid(ctx, stored):
+        return [str(v) for v in stored["versions"]]
+    try:
+        decls = pins.declarations(ctx)
+        versions = pins.status(decls, "dvc").versions
+    except DvcflowError:
+        return None
+    read = {path: blobs.get(path) or _blob(ctx, path) for path in decls.files}
+    if key is not None and not decls.problems and all(read.values()):
+        cache.put(PINS_KIND, key, {"read": read, "versions": versions})
+    return versions
+
+
+def _dependency_blobs(ctx: Context) -> tuple[str | None, dict[str, str | None]]:
+    """(a key naming the staged dependency files in scope by blob id, their blob ids); no
+    key when one is not a regular file in the index."""
+    import hashlib
+    import json
+
+    from dvcflow.requirements.discover import file_kind
+    from dvcflow.rules.pin import scope as pins
+
+    paths = pins.declaration_scope(ctx)[1]
+    if paths is None:
+        paths = [p for p in ctx.staged.files() if file_kind(p) is not None]
+    blobs = {path: _blob(ctx, path) for path in sorted(paths)}
+    if not all(blobs.values()):
+        return None, blobs
+    digest = hashlib.sha1(json.dumps(sorted(blobs.items())).encode("utf-8")).hexdigest()
+    return digest, blobs
+
+
+def _still_valid(ctx: Context, stored: dict[str, object]) -> bool:
+    """A stored answer whose every file read (included ones too) has the same blob id."""
+    read, versions = stored.get("read"), stored.get("versions")
+    if not isinstance(read, dict) or not isinstance(versions, list):
+        return False
+    return all(_blob(ctx, path) == blob for path, blob in read.items())
+
+
+def _blob(ctx: Context, path: str) -> str | None:
+    from dvcflow.git.blobcache import staged_blob
+
+    return staged_blob(ctx, path)
 
 
 def verdict_finding(

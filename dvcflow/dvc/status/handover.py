@@ -6,7 +6,6 @@ DVC is imported here, lazily, only when a stage is handed over.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -27,6 +26,8 @@ def _cwd(path: str) -> Iterator[None]:
 
 
 def _quiet_dvc_logs() -> None:
+    import logging  # (here: DVC imports it anyway; a run that never hands over does not)
+
     logger = logging.getLogger("dvc")
     if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
         logger.addHandler(logging.NullHandler())

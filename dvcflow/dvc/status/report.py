@@ -98,7 +98,16 @@ class StaleReport:
     judged: dict[str, int] = field(default_factory=lambda: {"fast": 0, "dvc": 0})  # stages, .dvc
     handed_over: dict[str, str] = field(default_factory=dict)  # what DVC judged -> why
     not_checked: dict[str, str] = field(default_factory=dict)  # stage or .dvc file -> what
-    version_note: str = ""  # " (judged with dvc 3.1.0; the project pins dvc==3.67.1)"
+    # The note findings end with (" (judged with dvc 3.1.0; the project pins dvc==3.67.1)"),
+    # computed by `note` when a finding first reads it: finding the pin costs a lookup.
+    note: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    _version_note: str = field(default="", repr=False)
+
+    @property
+    def version_note(self) -> str:
+        if self.note is not None:
+            self._version_note, self.note = self.note(), None
+        return self._version_note
 
     def engine_lines(self) -> list[str]:
         """Which engine judged how many stages and `.dvc` files, why any went to DVC, and

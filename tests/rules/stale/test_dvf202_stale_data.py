@@ -124,3 +124,22 @@ def test_a_dvc_other_than_the_pinned_one_is_named(demo: Repo) -> None:
     assert finding["message"].endswith(
         f"(judged with dvc {installed}; the project pins dvc==3.0.0)"
     )
+
+
+def test_the_version_note_follows_the_pin_it_remembered(demo: Repo) -> None:
+    """The pinned version is kept in the blob cache by the dependency files' blob ids; a new
+    pin, in the file or in a file it includes, is read again."""
+    installed = metadata.version("dvc")
+    set_text(demo, "params.yaml", "lr: 0.1", "lr: 0.01")
+    demo.write("requirements.txt", "-r base.txt\n")
+    for pin in ("3.0.0", "3.0.0", "2.0.0"):  # the second run reads the cache
+        demo.write("base.txt", f"dvc=={pin}\n")
+        demo.add("requirements.txt", "base.txt")
+        (finding,) = findings(demo)
+        assert finding["message"].endswith(
+            f"(judged with dvc {installed}; the project pins dvc=={pin})"
+        )
+    demo.write("base.txt", f"dvc=={installed}\n")
+    demo.add("base.txt")
+    (finding,) = findings(demo)
+    assert "judged with" not in finding["message"]
