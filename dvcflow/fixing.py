@@ -41,6 +41,7 @@ class Edit:
     content: str
     summary: str
     refused: str | None = None  # why it was not written (set by apply_edits)
+    data: bytes | None = None  # the bytes to write when not `content` in UTF-8 (a UTF-16 file)
 
 
 def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:
@@ -51,7 +52,7 @@ def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:
         if isinstance(target, str):
             done.append(replace(edit, refused=target))
             continue
-        atomic_write(target, edit.content.encode("utf-8"))
+        atomic_write(target, edit.content.encode("utf-8") if edit.data is None else edit.data)
         written = target.relative_to(root.resolve()).as_posix()
         if written != edit.path:  # through a symlink: name the file to `git add`
             edit = replace(edit, path=written, summary=f"{edit.summary} (via {edit.path})")

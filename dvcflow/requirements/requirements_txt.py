@@ -25,6 +25,7 @@ from packaging.utils import (
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, normalize
+from dvcflow.requirements.encoding import read_requirements
 from dvcflow.requirements.model import (
     Constraint,
     Declaration,
@@ -229,7 +230,10 @@ def _requirement(
         if declaration is not None:
             result.declarations.append(declaration)
         return
-    result.problems.append(DeclProblem(path, number, 1, f"invalid requirement `{args}`: {parsed}"))
+    shown = args if args.isprintable() else args.encode("unicode_escape").decode("ascii")
+    if args.startswith("\ufeff"):  # pip removes one byte-order mark, not a second
+        parsed = f"the file starts with a second byte-order mark, which pip keeps; {parsed}"
+    result.problems.append(DeclProblem(path, number, 1, f"invalid requirement `{shown}`: {parsed}"))
 
 
 def _editable(
@@ -384,7 +388,7 @@ class RequirementsGraph:
     def _parse(self, path: str) -> ParsedFile | None:
         if path not in self.parsed:
             try:
-                text = self.snapshot.read_text(path)
+                text = read_requirements(self.snapshot, path).text
             except FileNotFoundError:
                 return None
             except DvcflowError as exc:
@@ -399,7 +403,7 @@ class RequirementsGraph:
                 self.templates.append(path)
                 self.parsed[path] = ParsedFile()  # a template: nothing declared yet
                 return self.parsed[path]
-            parsed = parse_lines(text.removeprefix("\ufeff"), path)
+            parsed = parse_lines(text, path)  # pip's decoding removed one byte-order mark
             self.parsed[path] = parsed
             for problem in parsed.problems:
                 self.add_problem(problem)

@@ -20,6 +20,7 @@ from dvcflow.diagnostics import Diagnostic, RuleId
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, View
 from dvcflow.requirements.discover import Declarations, lock_command
+from dvcflow.requirements.encoding import read_requirements
 from dvcflow.requirements.model import DeclProblem
 from dvcflow.rules.pin.fix import PlannedEdit, apply_plans, plan_append, plan_pin
 from dvcflow.rules.pin.scope import (
@@ -55,8 +56,8 @@ def fix_findings(
     from dvcflow.fixing import Edit  # (the engine loads the rules that load this module)
 
     plans = fix_plans(diagnostics, findings(ctx, "workspace"))
-    for path, content, summary in apply_plans(ctx, ctx.workspace, plans):
-        yield Edit(path, content, summary)
+    for path, content, summary, data in apply_plans(ctx, ctx.workspace, plans):
+        yield Edit(path, content, summary, data=data)
 
 
 def package_findings(
@@ -242,7 +243,7 @@ def _may_declare(snapshot: Snapshot, problem: DeclProblem, names: re.Pattern[str
     if any(needle in problem.message for needle in _HIDES_A_FILE):
         return True
     try:
-        text = snapshot.read_text(problem.path)
+        text = _problem_text(snapshot, problem.path)
     except FileNotFoundError:
         return False
     except DvcflowError:
@@ -251,6 +252,16 @@ def _may_declare(snapshot: Snapshot, problem: DeclProblem, names: re.Pattern[str
         lines = text.splitlines()
         text = lines[problem.line - 1] if problem.line <= len(lines) else ""
     return names.search(text) is not None
+
+
+def _problem_text(snapshot: Snapshot, path: str) -> str:
+    """The file as UTF-8, or else as pip decodes it (a UTF-16 requirements file)."""
+    try:
+        return snapshot.read_text(path)
+    except FileNotFoundError:
+        raise
+    except DvcflowError:
+        return read_requirements(snapshot, path).text
 
 
 def _problem_message(problem: DeclProblem, packages: list[str]) -> str:

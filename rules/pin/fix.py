@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot
+from dvcflow.requirements.encoding import read_requirements
 from dvcflow.requirements.model import Declaration, same_version
 from dvcflow.requirements.requirements_txt import parse_lines
 from dvcflow.requirements.tomltext import TomlText, append_array_string, replace_array_string
@@ -40,6 +41,7 @@ class PlannedEdit:
     summary: str
     transform: Transform  # the file's text -> the fixed text, or None when unsure
     creates: bool = False
+    pip_reads: bool = False  # a requirements file: decoded and written back as pip reads it
 
 
 def plan_pin(decl: Declaration, version: str) -> PlannedEdit | None:
@@ -49,7 +51,10 @@ def plan_pin(decl: Declaration, version: str) -> PlannedEdit | None:
     summary = f"pinned {decl.name}=={version} on line {decl.line}"
     if decl.source == "requirements" and decl.section == "line":
         return PlannedEdit(
-            decl.path, summary, lambda text: _pin_requirement_line(text, decl, version)
+            decl.path,
+            summary,
+            lambda text: _pin_requirement_line(text, decl, version),
+            pip_reads=True,
         )
     if decl.source in ARRAY_SOURCES and decl.key is not None:
         key = decl.key
@@ -106,6 +111,7 @@ def plan_append(target: MainFile, package: str, version: str) -> PlannedEdit | N
             summary,
             lambda text: _append_line(text, target.path, line),
             creates=target.kind == "new",
+            pip_reads=True,
         )
     if target.kind == "pep621":
         return PlannedEdit(target.path, summary, lambda text: _append_pep621(text, line))
@@ -134,8 +140,12 @@ def _append_pep621(text: str, line: str) -> str | None:
 
 def apply_plans(
     ctx: Context, snapshot: Snapshot, plans: Iterable[PlannedEdit]
-) -> Iterator[tuple[str, str, str]]:
-    """(path, new content, summary) per file, applying each file's plans in order.
+) -> Iterator[tuple[str, str, str, bytes | None]]:
+    """(path, new content, summary, its bytes) per file, applying each file's plans in order.
+
+    A requirements file is edited as the text pip decodes (`read_requirements`) and written
+    back in its own encoding, marks kept (its bytes; None: UTF-8); one whose encoding cannot
+    give its bytes back exactly is not edited.
 
     Texts already fixed in this run are kept on the context: DVF401 and DVF403 may edit the
     same file, and the engine applies whole-file edits in rule order, so a later rule starts
@@ -148,7 +158,9 @@ def apply_plans(
     for path, group in sorted(by_path.items()):
         original = pending.get(path)
         if original is None:
-            original = _current_text(snapshot, path, creates=any(p.creates for p in group))
+            original = _current_text(
+                snapshot, path, creates=any(p.creates for p in group), pip=group[0].pip_reads
+            )
         if original is None:
             continue
         text, done = original, []
@@ -157,14 +169,30 @@ def apply_plans(
             if result is not None and result != text:
                 text = result
                 done.append(plan.summary)
-        if done:
-            pending[path] = text
-            yield path, text, "; ".join(done)
+        if not done:
+            continue
+        data: bytes | None = None
+        if group[0].pip_reads:
+            data = _encoded(snapshot, path, text)
+            if data is None:
+                continue  # its encoding cannot give its other bytes back exactly
+        pending[path] = text
+        yield path, text, "; ".join(done), data
 
 
-def _current_text(snapshot: Snapshot, path: str, *, creates: bool) -> str | None:
+def _encoded(snapshot: Snapshot, path: str, text: str) -> bytes | None:
+    """pip's text `text` in the file's encoding, its marks kept (UTF-8 for a new file)."""
     try:
-        return snapshot.read_text(path)
+        return read_requirements(snapshot, path).encode(text)
+    except FileNotFoundError:
+        return text.encode("utf-8")
+    except DvcflowError:
+        return None
+
+
+def _current_text(snapshot: Snapshot, path: str, *, creates: bool, pip: bool) -> str | None:
+    try:
+        return read_requirements(snapshot, path).text if pip else snapshot.read_text(path)
     except FileNotFoundError:
         if creates and not os.path.lexists(snapshot.root / path):
             return ""
