@@ -25,7 +25,7 @@ def missing_dep_finding(ctx: Context, rule: RuleId, unlisted: Unlisted, message:
     if insertion.fixable:
         fix = f"{ctx.fix_command} && {repro}"
     else:
-        stage_it = f"git add {shlex.quote(first.pipeline.path)}"
+        stage_it = f"git add {shlex.quote(ctx.shell_path(first.pipeline.path))}"
         fix = f"add `{insertion.line}` under {insertion.keypath}, then: {stage_it} && {repro}"
     diagnostic = rule.at(
         first.pipeline.path,
