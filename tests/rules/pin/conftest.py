@@ -16,4 +16,5 @@ def pin_repo(repo: Repo) -> Repo:
 
 
 def codes(out: str, code: str) -> list[str]:
-    return [line for line in out.splitlines() if f" {code} " in line]
+    """The finding lines of `code` (not the indented help lines that name it)."""
+    return [line for line in out.splitlines() if f" {code} " in line and not line[:1].isspace()]
