@@ -190,10 +190,10 @@ def fix(ctx: Context, rules: list[Rule], *, stage: bool) -> Fixes:
     for rule in rules:
         with guard(rule.CODE):
             edits.extend(apply_fixes(ctx.fresh, [rule]))
-    result = Fixes(edits, frozenset())
-    held = frozenset(path for path in result.written if path in dirty)
+    written = dict.fromkeys(edit.path for edit in edits if edit.refused is None)
+    held = frozenset(path for path in written if path in dirty)
     if stage:
-        ctx.repo.add([path for path in result.written if path not in held])
+        ctx.repo.add([path for path in written if path not in held])
     return Fixes(edits, held)
 
 

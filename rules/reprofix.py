@@ -209,22 +209,15 @@ def git_may_track(ctx: Context, path: str) -> bool:
     if (ctx.root / path).exists():
         visible = ctx.memo(git_may_track, lambda: frozenset(ctx.workspace.files()))
         return path in visible or any(p.startswith(path + "/") for p in visible)
-    return path not in ctx.memo((git_may_track, "ignored"), lambda: _IgnoredPaths(ctx))
+    return not _git_ignores(ctx, path)
 
 
-class _IgnoredPaths:
-    """`git check-ignore` answers for paths absent from the work tree, asked once each."""
+def _git_ignores(ctx: Context, path: str) -> bool:
+    """`git check-ignore` for a path absent from the work tree, asked once per run and path."""
+    answers: dict[str, bool] = ctx.memo(_git_ignores, dict)
+    if path not in answers:
+        from dvcflow.git.repo import run_git
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.answers: dict[str, bool] = {}
-
-    def __contains__(self, path: object) -> bool:
-        if not isinstance(path, str):
-            return False
-        if path not in self.answers:
-            from dvcflow.git.repo import run_git
-
-            args = ["-c", "core.quotePath=false", "check-ignore", "--", path]
-            self.answers[path] = bool(run_git(args, self.ctx.root, check=False).strip())
-        return self.answers[path]
+        args = ["-c", "core.quotePath=false", "check-ignore", "--", path]
+        answers[path] = bool(run_git(args, ctx.root, check=False).strip())
+    return answers[path]

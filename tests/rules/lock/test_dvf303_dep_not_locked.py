@@ -257,12 +257,7 @@ def test_dvc2_lock_and_crlf_deps(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_new_stage_git_tracked_output_missing_from_the_commit(project: Repo) -> None:
     """dvc.lock records a `cache: false` output Git does not have: a clone would lack it."""
-    project.write(
-        "dvc.yaml",
-        project.read("dvc.yaml") + "  report:\n    cmd: wc -l data/prepared.csv > report.txt\n"
-        "    deps: [data/prepared.csv]\n    outs:\n      - report.txt:\n          cache: false\n",
-        dedent=False,
-    )
+    add_report_stage(project)
     project.dvc("repro", "-q", "report")
     project.add("dvc.yaml", "dvc.lock")  # report.txt forgotten
     (found,) = errors(project)
@@ -279,12 +274,7 @@ def test_a_git_ignored_cache_false_output_is_not_for_git(project: Repo) -> None:
     `*.parquet`) is not Git's to carry: a fresh clone without it is no finding, and no fix
     names it in `git add` (which would fail on an ignored path)."""
     project.write(".gitignore", project.read(".gitignore") + "report.txt\n", dedent=False)
-    project.write(
-        "dvc.yaml",
-        project.read("dvc.yaml") + "  report:\n    cmd: wc -l data/prepared.csv > report.txt\n"
-        "    deps: [data/prepared.csv]\n    outs:\n      - report.txt:\n          cache: false\n",
-        dedent=False,
-    )
+    add_report_stage(project)
     project.dvc("repro", "-q", "report")
     project.add(".gitignore", "dvc.yaml", "dvc.lock")
     project.commit("report")
@@ -296,3 +286,13 @@ def test_a_git_ignored_cache_false_output_is_not_for_git(project: Repo) -> None:
     assert fixes == {"dvc repro report && git add dvc.lock"}, fixes
     run_fix(project, fixes.pop())
     assert findings(project) == []
+
+
+def add_report_stage(project: Repo) -> None:
+    """A stage whose output Git carries (`cache: false`)."""
+    project.write(
+        "dvc.yaml",
+        project.read("dvc.yaml") + "  report:\n    cmd: wc -l data/prepared.csv > report.txt\n"
+        "    deps: [data/prepared.csv]\n    outs:\n      - report.txt:\n          cache: false\n",
+        dedent=False,
+    )
