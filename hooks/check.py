@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import shlex
 import sys
 from collections.abc import Sequence
 
-import click
-
 from dvcflow import __version__
-from dvcflow.cli import run_command
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.engine import (
@@ -25,7 +23,6 @@ from dvcflow.engine import (
     validate_patterns,
 )
 from dvcflow.errors import DvcflowError
-from dvcflow.git import pushrange
 from dvcflow.reporters import FORMATS, collect, printable, report
 from dvcflow.rules import Rule, by_code, family
 
@@ -36,97 +33,106 @@ def _split(values: Sequence[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--all",
-    "all_files",
-    is_flag=True,
-    help="Check the whole repository (CI), not only what the commit touches.",
-)
-@click.option(
-    "--select",
-    multiple=True,
-    metavar="CODES",
-    help="Comma-separated rule codes or prefixes to run (e.g. DVF1,DVF301).",
-)
-@click.option(
-    "--ignore",
-    multiple=True,
-    metavar="CODES",
-    help="Comma-separated rule codes or prefixes to skip.",
-)
-@click.option("--output-format", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--fix", is_flag=True, help="Apply the safe fixes rules offer, then report the rest.")
-@click.option(
-    "--fix-only",
-    is_flag=True,
-    help="Apply the safe fixes and report only what changed (exit 1 if one could not be "
-    "applied or staged).",
-)
-@click.option(
-    "--stage-fixes",
-    is_flag=True,
-    help="With --fix or --fix-only: `git add` each fixed file that had no unstaged changes.",
-)
-@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
-@click.option(
-    "--verbose", is_flag=True, help="List every finding (text groups repeated ones by cause)."
-)
-@click.option(
-    "--push-range",
-    metavar="A..B",
-    help="DVF501: the commits being pushed (A..B, one commit, or - for git's pre-push input).",
-)
-@click.option(
-    "--statistics",
-    is_flag=True,
-    help="Print counts per rule code and which engine judged the DVF2 stages, not the findings.",
-)
-@click.version_option(__version__, prog_name="dvcflow-check")
-@click.argument("filenames", nargs=-1, type=click.UNPROCESSED)
-def cli(
-    all_files: bool,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    output_format: str,
-    fix: bool,
-    fix_only: bool,
-    stage_fixes: bool,
-    explain: str | None,
-    verbose: bool,
-    push_range: str | None,
-    statistics: bool,
-    filenames: tuple[str, ...],
-) -> int:
-    """Check that DVC pipelines, dvc.lock, params and pins are consistent.
+def _parser() -> argparse.ArgumentParser:
+    # argparse, not click as the other hooks: this command runs on every commit, and click's
+    # import alone costs it about 20 ms.
+    parser = argparse.ArgumentParser(
+        prog="dvcflow-check",
+        description="Check that DVC pipelines, dvc.lock, params and pins are consistent.",
+        epilog="Exit status: 0 no errors, 1 findings, 2 usage, configuration or unreadable "
+        "input. FILENAMES (as pre-commit passes them) are accepted and ignored: the commit is "
+        "read from the Git index.",
+    )
+    add = parser.add_argument
+    add(
+        "--all",
+        dest="all_files",
+        action="store_true",
+        help="Check the whole repository (CI), not only what the commit touches.",
+    )
+    add(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="Comma-separated rule codes or prefixes to run (e.g. DVF1,DVF301).",
+    )
+    add(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="Comma-separated rule codes or prefixes to skip.",
+    )
+    add("--output-format", choices=FORMATS, default="text", help="(default: text)")
+    add(
+        "--fix", action="store_true", help="Apply the safe fixes rules offer, then report the rest."
+    )
+    add(
+        "--fix-only",
+        action="store_true",
+        help="Apply the safe fixes and report only what changed (exit 1 if one could not be "
+        "applied or staged).",
+    )
+    add(
+        "--stage-fixes",
+        action="store_true",
+        help="With --fix or --fix-only: `git add` each fixed file that had no unstaged changes.",
+    )
+    add("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+    add(
+        "--verbose",
+        action="store_true",
+        help="List every finding (text groups repeated ones by cause).",
+    )
+    add(
+        "--push-range",
+        metavar="A..B",
+        help="DVF501: the commits being pushed (A..B, one commit, or - for git's pre-push input).",
+    )
+    add(
+        "--statistics",
+        action="store_true",
+        help="Print counts per rule code and which engine judged the DVF2 stages, not the "
+        "findings.",
+    )
+    add("--version", action="version", version=f"dvcflow-check, version {__version__}")
+    add("filenames", nargs="*", metavar="FILENAMES")
+    return parser
 
-    Exit status: 0 no errors, 1 findings, 2 usage, configuration or unreadable input.
-    FILENAMES (as pre-commit passes them) are accepted and ignored: the commit is read from
-    the Git index.
-    """
-    if explain:
-        return _explain(explain)
-    if stage_fixes and not (fix or fix_only):
-        raise click.UsageError("--stage-fixes applies to --fix or --fix-only")
+
+def cli(argv: Sequence[str] | None) -> int:
+    """Parse the options (argparse exits 0 for --help/--version, 2 for a usage error) and run."""
+    parser = _parser()
+    options = parser.parse_intermixed_args(argv)
+    if options.explain:
+        return _explain(options.explain)
+    if options.stage_fixes and not (options.fix or options.fix_only):
+        parser.error("--stage-fixes applies to --fix or --fix-only")
+    select, ignore = _split(options.select) or None, _split(options.ignore)
     try:
-        if fix_only:
-            return _fix_only(all_files, _split(select) or None, _split(ignore), stage_fixes)
-        pushing = (push_range, filenames[0] if filenames else None)
+        if options.fix_only:
+            return _fix_only(options.all_files, select, ignore, options.stage_fixes)
+        filenames = options.filenames
         return _check(
-            all_files,
-            _split(select) or None,
-            _split(ignore),
-            output_format,
-            (fix, stage_fixes),
-            verbose,
-            pushing,
-            statistics,
+            options.all_files,
+            select,
+            ignore,
+            options.output_format,
+            (options.fix, options.stage_fixes),
+            options.verbose,
+            (options.push_range, filenames[0] if filenames else None),
+            options.statistics,
         )
     except DvcflowError as exc:
-        click.echo(f"dvcflow: error: {printable(str(exc))}", err=True)
+        _err(f"dvcflow: error: {printable(str(exc))}")
         return EXIT_ERROR
     except Exception as exc:  # the last resort: a bug in dvcflow never prints a traceback
         return _internal_error(exc)
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _internal_error(exc: Exception) -> int:
@@ -139,10 +145,9 @@ def _internal_error(exc: Exception) -> int:
         import traceback  # (only here: its imports cost every run a few ms)
 
         traceback.print_exception(error, file=sys.stderr)
-    click.echo(
+    _err(
         f"dvcflow: internal error{where}: {type(error).__name__}{detail} (please report; "
         "DVCFLOW_DEBUG=1 shows the traceback)",
-        err=True,
     )
     return EXIT_ERROR
 
@@ -150,9 +155,9 @@ def _internal_error(exc: Exception) -> int:
 def _explain(code: str) -> int:
     rule = by_code(code)
     if rule is None:
-        click.echo(f"dvcflow: error: unknown rule code '{code}'", err=True)
+        _err(f"dvcflow: error: unknown rule code '{code}'")
         return EXIT_ERROR
-    click.echo((rule.__doc__ or "").strip())
+    print((rule.__doc__ or "").strip())
     return EXIT_CLEAN
 
 
@@ -180,7 +185,9 @@ def _check(
     fixes = Fixes([], frozenset())
     try:
         _prefetch(ctx, all_files, select)
-        if pushing[0]:  # DVF501's commits (dvcflow.git.pushrange)
+        if pushing[0]:  # DVF501's commits
+            from dvcflow.git import pushrange
+
             pushrange.remember(ctx, pushrange.from_option(ctx.root, pushing[0], pushing[1]))
         rules = _rules(ctx, select, ignore)
         refuse_unmerged(ctx)
@@ -196,14 +203,14 @@ def _check(
     if fixes.edits:
         _report_fixes(ctx, fixes, staging=fixing[1])
     if stats is not None:
-        click.echo(stats)
+        print(stats)
     elif empty is not None:
-        click.echo(f"Nothing to check: {empty}.")
+        print(f"Nothing to check: {empty}.")
     else:
         checked = [rule.CODE for rule in rules]
         report(diagnostics, output_format, sys.stdout, verbose=verbose, dag=dag, checked=checked)
         if all_files and output_format == "text" and diagnostics:
-            click.echo(_judged_views(rules))
+            print(_judged_views(rules))
     return EXIT_FINDINGS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
 
 
@@ -242,7 +249,7 @@ def _fix_only(all_files: bool, select: list[str] | None, ignore: list[str], stag
     finally:
         ctx.close()
     if not fixes.edits:
-        click.echo("dvcflow: nothing to fix", err=True)
+        _err("dvcflow: nothing to fix")
         return EXIT_CLEAN
     _report_fixes(ctx, fixes, staging=stage)
     refused = any(edit.refused for edit in fixes.edits)
@@ -255,28 +262,25 @@ def _report_fixes(ctx: Context, fixes: Fixes, *, staging: bool) -> None:
     commit."""
     for edit in fixes.edits:
         where = f"{edit.path}: {edit.refused or edit.summary}"
-        click.echo(
-            f"dvcflow: {'not fixed' if edit.refused else 'fixed'} {printable(where)}", err=True
-        )
+        _err(f"dvcflow: {'not fixed' if edit.refused else 'fixed'} {printable(where)}")
     applied = fixes.written
     if staging:
         staged = [p for p in applied if p not in fixes.held]
         if staged:
-            click.echo(f"dvcflow: staged {printable(' '.join(staged))}", err=True)
+            _err(f"dvcflow: staged {printable(' '.join(staged))}")
         applied = [p for p in applied if p in fixes.held]
         if applied:
-            click.echo(
+            _err(
                 "dvcflow: fixed in the work tree but not staged: these files also hold changes "
                 "that are not staged, which `git add` would put in the commit too; review them, "
                 "stage what belongs to the commit, then run the rest of the help line:",
-                err=True,
             )
     if applied:
         paths = " ".join(shlex.quote(ctx.shell_path(p)) for p in applied)
         if not staging:
             where = "" if ctx.all_files else " (the commit being made does not include them yet)"
-            click.echo(f"dvcflow: the fixes are in the work tree{where}", err=True)
-        click.echo(f"  help: git add {printable(paths)}", err=True)
+            _err(f"dvcflow: the fixes are in the work tree{where}")
+        _err(f"  help: git add {printable(paths)}")
 
 
 def _judged_views(rules: list[Rule]) -> str:
@@ -317,9 +321,12 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_cli(argv: Sequence[str] | None) -> int:
-    return run_command(
-        cli, argv, "dvcflow-check", usage=EXIT_ERROR, aborted=EXIT_ERROR, default=EXIT_CLEAN
-    )
+    try:
+        return cli(argv)
+    except SystemExit as exc:  # argparse: --help and --version (0), a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:

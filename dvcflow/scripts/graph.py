@@ -16,17 +16,11 @@ import posixpath
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal, NamedTuple
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from dvcflow.errors import DvcflowError
 from dvcflow.scripts.invocation import LISTED, SOURCING, Invocation, Language
-from dvcflow.scripts.julia import included_paths
-from dvcflow.scripts.notebooks import (
-    document_chunks,
-    included_documents,
-    notebook_code,
-    parse_cells,
-)
 from dvcflow.scripts.python import (
     IsPath,
     ModuleFinder,
@@ -38,8 +32,10 @@ from dvcflow.scripts.python import (
     parse_python,
     repo_join,
 )
-from dvcflow.scripts.rsource import RFiles, rendered_files, sourced_files
 from dvcflow.scripts.scanner import CommandScanner
+
+if TYPE_CHECKING:
+    from dvcflow.scripts.rsource import RFiles
 
 DepKind = Literal["script", "import"]
 ReadText = Callable[[str], str]
@@ -101,8 +97,7 @@ class DependencyGraph:
         self._fetched: set[str] = set()
         self.search_roots = tuple(dict.fromkeys(search_roots))
         self.scanner = CommandScanner(is_file, self.search_roots)
-        # What R's `here()` and `list.files()` read (no listing: neither finds a file).
-        self._r_files = RFiles(is_file, files_under or (lambda folder: []))
+        self._files_under = files_under
         # Parsed Python files, shareable between graphs of one run (one per DVC project).
         self._python: dict[str, ParsedPython] = {} if parsed is None else parsed
         self._edges: dict[tuple[str, Language, tuple[Root, ...], str], list[_Edge]] = {}
@@ -390,7 +385,11 @@ class DependencyGraph:
                 yield _Edge(resolved, "script", "python", self.roots_for(invocation), cwd)
 
     # -- notebooks, documents, R, shell ----------------------------------------------------
+    # (Each language's reader is imported where it is first needed: a run over Python scripts
+    # never loads the R, Julia or notebook readers.)
     def _notebook_edges(self, path: str, roots: tuple[Root, ...], cwd: str) -> Iterator[_Edge]:
+        from dvcflow.scripts.notebooks import notebook_code, parse_cells
+
         cells, kernel = notebook_code(self._text(path))
         if kernel == "r":
             yield from self._r_edges(path, "\n".join(cells), cwd)
@@ -400,6 +399,8 @@ class DependencyGraph:
     def _document_edges(self, path: str, roots: tuple[Root, ...], cwd: str) -> Iterator[_Edge]:
         """A document's chunks run in `cwd` (the rendered document's folder: `_runs_in`); an
         included file's chunks run where the document including it runs."""
+        from dvcflow.scripts.notebooks import document_chunks, included_documents, parse_cells
+
         text = self._text(path)
         python, r_code = document_chunks(text)
         for include in included_documents(text):
@@ -409,7 +410,16 @@ class DependencyGraph:
         yield from self._python_edges(path, parse_cells(python), roots, cwd)
         yield from self._r_edges(path, "\n".join(r_code), cwd)
 
+    @cached_property
+    def _r_files(self) -> RFiles:
+        """What R's `here()` and `list.files()` read (no listing: neither finds a file)."""
+        from dvcflow.scripts.rsource import RFiles
+
+        return RFiles(self.is_file, self._files_under or (lambda folder: []))
+
     def _r_edges(self, path: str, text: str, cwd: str) -> Iterator[_Edge]:
+        from dvcflow.scripts.rsource import rendered_files, sourced_files
+
         for sourced in sourced_files(text, cwd, self._r_files):
             yield _Edge(sourced.path, "import", "r", (), sourced.cwd)
         for document in rendered_files(text, cwd, self._r_files):
@@ -418,6 +428,8 @@ class DependencyGraph:
             yield _Edge(document, "script", "document", roots, _runs_in(invocation))
 
     def _julia_edges(self, path: str, cwd: str) -> Iterator[_Edge]:
+        from dvcflow.scripts.julia import included_paths
+
         found = self._first_file  # (relative to the including file's folder)
         for included in included_paths(self._text(path)):
             resolved = found(included, (posixpath.dirname(path),))
