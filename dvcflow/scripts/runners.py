@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from dvcflow.scripts.invocation import Invocation, Language, Scanner
-from dvcflow.scripts.rsource import expression_files
 from dvcflow.scripts.shell import Command, Shell, operands, skip_options
 
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[tmw]?(\.exe)?$")
@@ -160,6 +159,8 @@ def _rscript(scanner: Scanner, command: Command) -> list[Invocation]:
 
 def _r_expressions(scanner: Scanner, command: Command, runner: str) -> list[Invocation]:
     """The documents `-e` expressions render and the R files they source."""
+    from dvcflow.scripts.rsource import expression_files  # (R's reader: only for R commands)
+
     words = command.words
     found: list[Invocation] = []
     for at, word in enumerate(words[:-1]):
@@ -198,7 +199,7 @@ def _nbconvert(scanner: Scanner, command: Command) -> list[Invocation]:
             scanner.found("jupyter nbconvert", token, command, "notebook" if executed else "data")
         )
     if not executed:
-        found = [replace(f, language="data") for f in found]
+        found = [f._replace(language="data") for f in found]
     return found
 
 
@@ -323,7 +324,7 @@ def _jupytext(scanner: Scanner, command: Command) -> list[Invocation]:
     found: list[Invocation] = []
     for token in operands(words, 1, with_arg):
         for item in scanner.found("jupytext", token, command, "notebook"):
-            found.append(item if executed else replace(item, language="data"))
+            found.append(item if executed else item._replace(language="data"))
     return found
 
 
