@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.errors import DvcflowError
 
@@ -43,8 +43,7 @@ def _boolean(value: Any) -> bool:
     return isinstance(value, bool)
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     default: Any
     valid: Validator
     expected: str

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     path: str  # repo-relative, posix
     line: int  # 1-based; 0 for a whole file
     column: int  # 1-based; 0 for a whole file
@@ -22,7 +20,7 @@ class Diagnostic:
     fix: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self._asdict())
 
     @property
     def location(self) -> str:
@@ -31,8 +29,7 @@ class Diagnostic:
         return self.path
 
 
-@dataclass(frozen=True)
-class RuleId:
+class RuleId(NamedTuple):
     """A rule's identity; `at()` builds its findings so rules never repeat code or name."""
 
     code: str

@@ -6,8 +6,8 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
@@ -167,8 +167,7 @@ def findings(ctx: Context, rules: list[Rule]) -> list[Diagnostic]:
     return sorted(set(found))
 
 
-@dataclass(frozen=True)
-class Fixes:
+class Fixes(NamedTuple):
     """What `fix` wrote (`edits`, refusals included) and which fixed files it left unstaged."""
 
     edits: list[Edit]

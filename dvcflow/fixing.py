@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 FIX_HOOK = "dvcflow-fix"  # the manual-stage pre-commit hook that runs FIX_OPTIONS
 FIX_OPTIONS = "--fix-only --stage-fixes"
@@ -33,8 +33,7 @@ def fix_command(environ: Mapping[str, str], *, all_files: bool) -> str:
     return f"dvcflow-check {'--all ' if all_files else ''}{FIX_OPTIONS}"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """A whole-file replacement a rule's `fix()` proposes; written atomically."""
 
     path: str  # repo-relative
@@ -50,12 +49,12 @@ def apply_edits(root: Path, edits: Iterable[Edit]) -> list[Edit]:
     for edit in edits:
         target = edit_target(root, edit.path)
         if isinstance(target, str):
-            done.append(replace(edit, refused=target))
+            done.append(edit._replace(refused=target))
             continue
         atomic_write(target, edit.content.encode("utf-8") if edit.data is None else edit.data)
         written = target.relative_to(root.resolve()).as_posix()
         if written != edit.path:  # through a symlink: name the file to `git add`
-            edit = replace(edit, path=written, summary=f"{edit.summary} (via {edit.path})")
+            edit = edit._replace(path=written, summary=f"{edit.summary} (via {edit.path})")
         done.append(edit)
     return done
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.dvc.dvcfiles import DvcFile, load_dvc_files
@@ -97,8 +97,7 @@ def graph(ctx: Context, view: View) -> StageGraph:
     return ctx.memo((graph, view), lambda: StageGraph(ctx, view))
 
 
-@dataclass(frozen=True)
-class ReproPlan:
+class ReproPlan(NamedTuple):
     """What re-runs (`targets`, as DVC addresses them) and what to stage after it."""
 
     first: tuple[Stage, ...]  # the stages whose inputs changed

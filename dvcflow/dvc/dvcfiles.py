@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.dvc.schema import validate_dvc_file
 from dvcflow.dvc.yamlio import YamlDocument, YamlError, child, load_yaml, position
@@ -61,8 +61,7 @@ def is_dvc_file(path: str) -> bool:
     return name.endswith(DVC_FILE_SUFFIX) and name != DVC_FILE_SUFFIX and "/.dvc/" not in f"/{path}"
 
 
-@dataclass(frozen=True)
-class DvcFileProblem:
+class DvcFileProblem(NamedTuple):
     """Something that makes DVC refuse a `.dvc` file (reported by DVF105)."""
 
     path: str
@@ -71,8 +70,7 @@ class DvcFileProblem:
     message: str
 
 
-@dataclass(frozen=True)
-class _Loaded:
+class _Loaded(NamedTuple):
     dvc_file: DvcFile | None
     problems: Callable[[], list[DvcFileProblem]]  # located on first use (the parse's marks)
 

@@ -21,8 +21,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.errors import DvcflowError
@@ -150,8 +149,7 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-@dataclass(frozen=True)
-class FolderListing:
+class FolderListing(NamedTuple):
     """The files DVC would collect in a folder, relative to it; `blocked` if DVC would refuse."""
 
     files: tuple[str, ...]

@@ -11,7 +11,7 @@ import posixpath
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from dvcflow.dvc.lock import LockFile, parse_lock
 from dvcflow.dvc.params import DEFAULT_PARAMS_FILE
@@ -116,8 +116,7 @@ class Stage:
         return normalize(posixpath.join(self.wdir, path))
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something that makes DVC refuse a dvc.yaml or dvc.lock (reported as DVF105)."""
 
     path: str

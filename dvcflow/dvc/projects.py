@@ -11,7 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, is_within
@@ -20,8 +20,7 @@ if TYPE_CHECKING:  # imported when a .dvcignore has a pattern (`dvc init` writes
     import pathspec
 
 
-@dataclass(frozen=True)
-class IgnoreProblem:
+class IgnoreProblem(NamedTuple):
     """A `.dvcignore` line DVC refuses: it stops every `dvc` command with "Invalid git pattern"."""
 
     path: str  # repo-relative path of the .dvcignore

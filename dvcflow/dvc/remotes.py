@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 LEGACY = "md5-dos2unix"  # dvc.lock / .dvc entries without `hash: md5` (DVC 2.x)
 MODERN = "md5"
@@ -95,8 +95,7 @@ def _unquote(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class RemoteConfig:
+class RemoteConfig(NamedTuple):
     default: str | None  # core.remote
     urls: dict[str, str]  # remote name -> URL (relative local paths resolved)
 

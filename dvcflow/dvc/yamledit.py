@@ -12,8 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -40,8 +39,7 @@ _RESERVED_PLAIN = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class _Insert:
+class _Insert(NamedTuple):
     offset: int
     text: str
 

@@ -11,8 +11,8 @@ import hashlib
 import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.repo import BlobReader, _git_env, run_git
@@ -23,15 +23,13 @@ REWRITE_FILES = ("rebase-merge/rewritten-list", "rebase-apply/rewritten")
 SEP = "\x1f"
 
 
-@dataclass(frozen=True)
-class GitDirs:
+class GitDirs(NamedTuple):
     root: Path  # the work tree
     git_dir: Path  # this worktree's git dir (rebase state lives here)
     common_dir: Path  # shared by all worktrees (the tag queue lives here)
 
 
-@dataclass(frozen=True)
-class CommitFacts:
+class CommitFacts(NamedTuple):
     sha: str
     parents: tuple[str, ...]
     parent_time: int | None  # newest committer time of the parents, seconds

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.repo import run_git
@@ -28,8 +27,7 @@ if TYPE_CHECKING:
 ZERO = "0" * 40
 
 
-@dataclass(frozen=True)
-class PushRange:
+class PushRange(NamedTuple):
     commits: tuple[str, ...]  # newest first, each once
     origin: str  # how it was learned, for messages: "PRE_COMMIT_FROM_REF..TO_REF", "A..B"
 

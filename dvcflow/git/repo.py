@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dvcflow.errors import DvcflowError, NotAGitRepository
 
@@ -77,8 +77,7 @@ class _Started:
         self.proc.communicate()
 
 
-@dataclass(frozen=True)
-class IndexEntry:
+class IndexEntry(NamedTuple):
     mode: str
     sha: str
     stage: int  # 0 normally; 1-3 while a merge conflict is unresolved

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.config import Config
 from dvcflow.errors import DvcflowError
@@ -54,8 +54,7 @@ LOCAL_STORE_ALLOWANCE = 20.0  # seconds added to the deadline for importing the 
 MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     enabled: bool
     tracking_uri: str | None
     uri_source: str  # where the URI came from, for messages

@@ -8,16 +8,14 @@ when it finds nothing new to tag: the post-rewrite run says what moved.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import select
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.config import load_config
 from dvcflow.git.commits import (
@@ -51,8 +49,7 @@ JOIN_GRACE = 0.25  # seconds past the deadline for a worker to hand over its res
 RETRY_TIMEOUT = 30.0  # seconds a manual --retry allows by default (a post-commit hook: 2 s)
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     commit: str | None = None
     experiments: tuple[str, ...] = ()
     tracking_uri: str | None = None
@@ -117,7 +114,7 @@ class TagRun:
             cli_experiments=opts.experiments,
         )
         self.console.add_uri(settings.tracking_uri)
-        settings = dataclasses.replace(settings, timeout=self._timeout(settings))
+        settings = settings._replace(timeout=self._timeout(settings))
         if not settings.enabled:
             self.console.say("MLflow tagging is disabled ([tool.dvcflow.mlflow] enabled = false)")
             return 0

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TextIO, cast
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO, cast
 
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.reporters.escape import Unencodable, encodable, printable, use_color
@@ -36,8 +35,7 @@ FORMATS: tuple[str, ...] = tuple(_MODULES)
 _NEEDS_DAG = frozenset({"markdown"})
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """What a reporter is given: the findings and what the run knows beside them."""
 
     diagnostics: Sequence[Diagnostic]

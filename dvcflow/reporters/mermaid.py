@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dvcflow.reporters.dag import Dag
 from dvcflow.reporters.escape import printable
@@ -56,8 +57,7 @@ class Node:
         return next((k for k in KINDS if k in self.kinds), "other")
 
 
-@dataclass(frozen=True)
-class Flowchart:
+class Flowchart(NamedTuple):
     text: str
     note: str | None  # what a cut left out
     classes: tuple[str, ...]  # the highlight classes it uses (for a legend)

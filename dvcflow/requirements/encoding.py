@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import re
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dvcflow.git.snapshot import Snapshot, UnreadableFile, normalize
 
@@ -37,8 +37,7 @@ _ORDERED = {
 _CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
 
 
-@dataclass(frozen=True)
-class PipText:
+class PipText(NamedTuple):
     """A requirements file's text as pip sees it, and how to write an edit of it back."""
 
     text: str

@@ -12,9 +12,8 @@ what cannot be read exactly is reported as a `DeclProblem` by the format parsers
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
@@ -40,8 +39,7 @@ Source = Literal[
 ANY, LOWER_BOUND, BOUNDED, EXACT = 0, 1, 2, 3
 
 
-@dataclass(frozen=True)
-class Constraint:
+class Constraint(NamedTuple):
     """A version constraint read from any format."""
 
     text: str  # as written: "==3.50.0", "^3.50", ">=3,<4", "" (any version)
@@ -59,8 +57,7 @@ class Constraint:
         return _looseness(self.allowed)
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     """One place a project declares a package."""
 
     path: str  # repo-relative posix path of the file
@@ -94,8 +91,7 @@ class Declaration:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-@dataclass(frozen=True)
-class DeclProblem:
+class DeclProblem(NamedTuple):
     """A dependency file (or one line of it) that cannot be read."""
 
     path: str

@@ -15,6 +15,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -110,8 +111,7 @@ def break_args_options(line: str) -> tuple[str, str]:
     return " ".join(args), ""
 
 
-@dataclass(frozen=True)
-class Include:
+class Include(NamedTuple):
     line: int
     target: str  # as written
     constraint: bool  # -c rather than -r

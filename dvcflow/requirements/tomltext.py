@@ -12,8 +12,7 @@ import copy
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,8 +53,7 @@ def _unescape(body: str) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     line: int  # 1-based line of `[table]`; 0 for the implicit root table
     key: Key
     is_array: bool
@@ -203,8 +201,7 @@ def replace_array_string(
     return None
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "str", "comma", "other"
     start: int
     end: int

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from dvcflow.scripts.shell import Command, Shell
@@ -30,8 +29,7 @@ _SUFFIX_LANGUAGE: dict[str, Language] = {
 }
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """One local file a command runs."""
 
     runner: str  # how it is run: "python", "python -m", "Rscript", "bash", "./file", ...

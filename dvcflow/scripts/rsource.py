@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dvcflow.scripts.python import repo_join
 
@@ -37,16 +37,14 @@ _MAX_CALL = 1000  # characters read for one call's arguments: longer is not a pa
 _MAX_LINES = 40  # lines a statement may continue over
 
 
-@dataclass(frozen=True)
-class RFiles:
+class RFiles(NamedTuple):
     """What R path expressions need of the snapshot."""
 
     is_file: Callable[[str], bool]
     files_under: Callable[[str], list[str]]
 
 
-@dataclass(frozen=True)
-class Sourced:
+class Sourced(NamedTuple):
     path: str  # repo-relative
     cwd: str  # the working directory while it runs (its folder under `chdir = TRUE`)
 

@@ -12,7 +12,7 @@ import posixpath
 import shlex
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.dvc.dvcfiles import is_dvc_file, load_dvc_file
@@ -21,8 +21,7 @@ from dvcflow.git.repo import _git_env
 from dvcflow.git.snapshot import is_within
 
 
-@dataclass(frozen=True)
-class TrackedOutput:
+class TrackedOutput(NamedTuple):
     """An output DVC caches, as the staged dvc.yaml or `.dvc` file declares it."""
 
     out: str  # repo-relative

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.dvc.remotes import (
@@ -38,8 +39,7 @@ from dvcflow.rules.data.named import NamedObject, Parsed, objects_in
 Obj = tuple[str, str]  # (kind, oid)
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(NamedTuple):
     obj: NamedObject
     commit: str
     remote: str
@@ -53,8 +53,7 @@ class Missing:
     manifest_unknown: bool = False  # a directory whose manifest is not in the local cache
 
 
-@dataclass(frozen=True)
-class Unreachable:
+class Unreachable(NamedTuple):
     project: str
     remote: str | None  # None: no remote is configured
     url: str
@@ -169,7 +168,7 @@ def _check_remote(
         named, commit = wanted.named[obj]
         missing = _missing(named, commit, name, store, entries.get(obj), found, workspace)
         if not missing.in_workspace and not _collectable(ctx, project, commit, name):
-            missing = replace(missing, define_url=url)
+            missing = missing._replace(define_url=url)
         result.missing.append(missing)
 
 

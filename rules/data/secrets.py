@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dvcflow.git.snapshot import normalize
 
@@ -47,8 +47,7 @@ _USERINFO_PASSWORD = re.compile(r"^[A-Za-z][\w+.-]*://[^/@:]*:[^/@]+@")
 _KEY_LINE = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*?)\s*$")
 
 
-@dataclass(frozen=True)
-class Secret:
+class Secret(NamedTuple):
     line: int
     remote: str  # the remote's name ("" outside a remote section)
     key: str

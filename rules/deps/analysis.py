@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
@@ -296,8 +296,7 @@ class DepsAnalysis:
                 yield Unlisted(group, path, hits[0][1], label, self.insertion(group, path))
 
 
-@dataclass(frozen=True)
-class DepInsertion:
+class DepInsertion(NamedTuple):
     """A path to add under one stage definition's deps: the line shown and where it goes."""
 
     pipeline: str  # the dvc.yaml
@@ -308,8 +307,7 @@ class DepInsertion:
     fixable: bool  # `--fix` can insert it (deps not built by `${...}`, one text for all)
 
 
-@dataclass(frozen=True)
-class Unlisted:
+class Unlisted(NamedTuple):
     """A file a stage definition needs that its deps do not list."""
 
     group: list[Stage]  # the instances of the definition

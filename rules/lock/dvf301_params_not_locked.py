@@ -33,8 +33,7 @@ up to date, `dvc repro` does nothing and the `git add` stages it).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -58,8 +57,7 @@ DEFAULT_ENABLED = True
 RULE = RuleId(CODE, NAME, SEVERITY)
 
 
-@dataclass(frozen=True)
-class ParamDiff:
+class ParamDiff(NamedTuple):
     """A declared param whose committed value is not the one dvc.lock records."""
 
     stage: Stage

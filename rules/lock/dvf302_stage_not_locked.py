@@ -35,8 +35,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -75,8 +74,7 @@ DefinitionKind = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class DefinitionDiff:
+class DefinitionDiff(NamedTuple):
     """A stage missing from dvc.lock or defined differently from its lock entry.
 
     `stale-*` kinds (dvc.lock keeps something dvc.yaml no longer declares) are warnings.

@@ -34,8 +34,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -55,8 +54,7 @@ _SHOWN_FILES = 3
 DepKind = Literal["file", "folder", "untracked", "dvc-file", "upstream", "absent"]
 
 
-@dataclass(frozen=True)
-class DepDiff:
+class DepDiff(NamedTuple):
     """A dep (or Git-tracked out) whose committed content is not what dvc.lock records."""
 
     stage: Stage
@@ -67,7 +65,7 @@ class DepDiff:
     source: str | None = None  # the .dvc file, or the upstream stage's address
     source_path: str | None = None  # repo path of the .dvc file or the upstream dvc.lock
     untracked: tuple[str, ...] = ()  # untracked files that explain a folder mismatch
-    git_ignored: tuple[str, ...] = field(default=())  # those of them Git ignores
+    git_ignored: tuple[str, ...] = ()  # those of them Git ignores
 
 
 Judge = Callable[[LockAnalysis, Stage, PathDecl, LockEntry], "DepDiff | None"]

@@ -12,9 +12,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from shlex import quote
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dvcflow.diagnostics import Diagnostic, RuleId
 from dvcflow.errors import DvcflowError
@@ -39,8 +38,7 @@ if TYPE_CHECKING:
     from dvcflow.fixing import Edit
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     diagnostic: Diagnostic
     edit: PlannedEdit | None = None
 

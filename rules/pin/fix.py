@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot
@@ -35,8 +34,7 @@ else:  # pragma: no cover
 Transform = Callable[[str], "str | None"]
 
 
-@dataclass(frozen=True)
-class PlannedEdit:
+class PlannedEdit(NamedTuple):
     path: str
     summary: str
     transform: Transform  # the file's text -> the fixed text, or None when unsure

@@ -12,8 +12,7 @@ import posixpath
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from dvcflow.dvc.projects import discover_projects
 from dvcflow.errors import DvcflowError
@@ -174,8 +173,7 @@ def installed_version(package: str) -> str | None:
 # -- status ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PinStatus:
+class PinStatus(NamedTuple):
     package: str
     declarations: tuple[Declaration, ...]
 
@@ -209,8 +207,7 @@ def status(decls: Declarations, package: str) -> PinStatus:
     return PinStatus(canonicalize_name(package), tuple(decls.of(package)))
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):
     """`declaration` disagrees with the pin `other`."""
 
     declaration: Declaration
@@ -334,8 +331,7 @@ def _is_newest(pin: Declaration, others: list[Declaration]) -> bool:
     return same_version(pin.version or "", best)
 
 
-@dataclass(frozen=True)
-class Suggestion:
+class Suggestion(NamedTuple):
     version: str
     reason: str  # "the installed version", "the newest version pinned in the repository"
 
@@ -419,8 +415,7 @@ def format_line(decl: Declaration, version: str) -> str:
 # -- where a missing pin goes ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MainFile:
+class MainFile(NamedTuple):
     path: str
     line: int
     kind: Literal[

@@ -9,7 +9,6 @@ way for all three.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Literal
 
 from dvcflow.context import Context
@@ -30,7 +29,7 @@ def _with_version_note(ctx: Context, report: StaleReport) -> StaleReport:
     if any(p.needs_dvc for p in report.problems):
         requirement = _dvc_requirement(ctx)
         report.problems = [
-            replace(p, fix=install_dvc_fix(requirement)) if p.needs_dvc else p
+            p._replace(fix=install_dvc_fix(requirement)) if p.needs_dvc else p
             for p in report.problems
         ]
     return report

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dvcflow.dvc.status.model import Unsupported
 
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
 _CACHE_KEYS = frozenset({"dir", "type", "protected", "slow_link_warning", "shared"})
 
 
-@dataclass(frozen=True)
-class DvcSettings:
+class DvcSettings(NamedTuple):
     """The few DVC config values the fast path depends on, merged like DVC's config levels."""
 
     project_dir: str  # absolute, real path of the project root

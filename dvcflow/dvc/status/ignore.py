@@ -12,12 +12,12 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dvcflow.dvc.projects import DvcProject
 
 
-@dataclass(frozen=True)
-class _Pattern:
+class _Pattern(NamedTuple):
     folder: str  # the `.dvcignore`'s folder, repo-relative
     regex: re.Pattern[str]
     ignore: bool  # False: a `!` pattern

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.dvc.dvcfiles import is_dvc_file
 from dvcflow.dvc.hashing import HashName
@@ -42,8 +42,7 @@ _DVC_FILE_KEYS = frozenset({"outs", "deps", "md5", "desc", "meta", "frozen"})
 _DVC_FILE_OUT_KEYS = _LOCK_ENTRY_KEYS | _OUT_FLAGS
 
 
-@dataclass(frozen=True)
-class EntryPlan:
+class EntryPlan(NamedTuple):
     """One dep or out to judge: where it is, how DVC prints it, what the lock recorded."""
 
     repo_path: str  # repo-relative; absolute for a file outside the Git work tree
@@ -54,16 +53,14 @@ class EntryPlan:
     outside: bool = False  # outside the DVC project: no `.dvcignore`, files only
 
 
-@dataclass(frozen=True)
-class ParamsPlan:
+class ParamsPlan(NamedTuple):
     repo_path: str
     shown: str
     keys: tuple[str, ...] | None
     locked: dict[str, Any] | None  # None: no lock values for this file (status "new")
 
 
-@dataclass(frozen=True)
-class StagePlan:
+class StagePlan(NamedTuple):
     address: str
     deps: tuple[EntryPlan, ...]
     params: tuple[ParamsPlan, ...]

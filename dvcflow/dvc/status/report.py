@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.status.model import RawStatus
@@ -17,8 +17,7 @@ MAX_PARAM_DETAILS = 5
 # --------------------------------------------------------------------------- the model
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One thing `dvc status` reports about a stage."""
 
     kind: ChangeKind
@@ -77,8 +76,7 @@ class Verdict:
         return "; ".join(c.describe() for c in self.missing)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """A project whose status could not be computed (DVC busy, or DVC refused it)."""
 
     path: str  # repo-relative file the finding is shown on

@@ -15,7 +15,7 @@ import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dvcflow.dvc.hashing import DIR_SUFFIX, HashName, collect_folder, dir_md5, md5_of_chunks
 from dvcflow.dvc.params import parse_params
@@ -33,14 +33,12 @@ _HAS_INODES = os.name != "nt"
 CHUNK = 2**20
 
 
-@dataclass(frozen=True)
-class FileNode:
+class FileNode(NamedTuple):
     path: str  # absolute
     st: os.stat_result
 
 
-@dataclass(frozen=True)
-class DirNode:
+class DirNode(NamedTuple):
     path: str  # absolute
     files: tuple[tuple[str, FileNode], ...]  # (relpath inside the folder, file)
 

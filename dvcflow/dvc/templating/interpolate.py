@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dvcflow.dvc.templating.context import PRIMITIVES, Context, select, unwrap
 from dvcflow.dvc.templating.model import FOREACH_KWD, Keypath, TemplatingError, key_part
@@ -170,8 +169,7 @@ def _flatten(d: Mapping[Any, Any]) -> dict[str, Any]:
     return flat
 
 
-@dataclass(frozen=True)
-class ResolveOpts:
+class ResolveOpts(NamedTuple):
     """The arguments of Context.resolve: unwrap, skip_interpolation_checks, key, config."""
 
     unwrap: bool = True

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Keypath = tuple[str | int, ...]
 Origin = tuple[str, int, int]  # a repo-relative path, a 1-based line and column (0: unknown)
@@ -26,8 +25,7 @@ KEY = "key"
 MAX_GENERATED_STAGES = 10_000
 
 
-@dataclass(frozen=True)
-class ResolvedStage:
+class ResolvedStage(NamedTuple):
     """One stage as DVC's resolver returns it, `foreach`/`matrix` expanded, `vars` consumed."""
 
     name: str  # "train", "train@0", "train@us", "grid@a-1"
