@@ -80,6 +80,7 @@ FILES = {
     "data/raw.csv": "a\nb\nc\nd\n",
     "requirements.txt": "dvc==3.67.1\n",
     "README.md": "# a project\n",
+    ".gitignore": "__pycache__/\n",  # as real projects have it: stages import src/util.py
 }
 
 
