@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -87,13 +86,20 @@ SECTIONS: dict[str, dict[str, Option]] = {
 }
 
 
-@dataclass
 class Config:
-    path: str | None = None  # where it was read from, for messages
-    select: list[str] | None = None
-    ignore: list[str] = field(default_factory=list)
-    max_file_size_mb: float = 20
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(
+        self,
+        path: str | None = None,  # where it was read from, for messages
+        select: list[str] | None = None,
+        ignore: list[str] | None = None,
+        max_file_size_mb: float = 20,
+        sections: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.path = path
+        self.select = select
+        self.ignore: list[str] = [] if ignore is None else ignore
+        self.max_file_size_mb = max_file_size_mb
+        self.sections: dict[str, dict[str, Any]] = {} if sections is None else sections
 
     def option(self, section: str, key: str) -> Any:
         values = self.sections.get(section, {})

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from dvcflow.dvc.schema import validate_dvc_file
@@ -24,17 +23,26 @@ from dvcflow.git.snapshot import Snapshot, normalize
 DVC_FILE_SUFFIX = ".dvc"
 
 
-@dataclass(frozen=True)
 class DvcFileOut:
     """One output a `.dvc` file records."""
 
-    path: str  # as written, relative to the .dvc file's wdir
-    repo_path: str
-    md5: str | None
-    hash: str | None  # "md5" (DVC 3) or None (DVC 2.x legacy md5)
-    size: int | None
-    nfiles: int | None
-    where: Callable[[], int] = field(compare=False, repr=False)
+    def __init__(
+        self,
+        path: str,
+        repo_path: str,
+        md5: str | None,
+        hash: str | None,
+        size: int | None,
+        nfiles: int | None,
+        where: Callable[[], int],
+    ) -> None:
+        self.path = path  # as written, relative to the .dvc file's wdir
+        self.repo_path = repo_path
+        self.md5 = md5
+        self.hash = hash  # "md5" (DVC 3) or None (DVC 2.x legacy md5)
+        self.size = size
+        self.nfiles = nfiles
+        self.where = where
 
     @property
     def line(self) -> int:
@@ -46,13 +54,13 @@ class DvcFileOut:
         return bool(self.md5 and self.md5.endswith(".dir"))
 
 
-@dataclass
 class DvcFile:
-    path: str  # repo-relative path of the .dvc file
-    outs: list[DvcFileOut] = field(default_factory=list)
-    is_import: bool = False  # has deps: `dvc import` / `dvc import-url`
-    frozen: bool = False
-    entries: int = 0  # `outs` entries as written, readable or not
+    def __init__(self, path: str, is_import: bool, frozen: bool, entries: int) -> None:
+        self.path = path  # repo-relative path of the .dvc file
+        self.outs: list[DvcFileOut] = []
+        self.is_import = is_import  # has deps: `dvc import` / `dvc import-url`
+        self.frozen = frozen
+        self.entries = entries  # `outs` entries as written, readable or not
 
 
 def is_dvc_file(path: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from dvcflow.dvc.yamlio import YamlDocument, child, position
@@ -15,17 +14,26 @@ def _no_line() -> int:
     return 0
 
 
-@dataclass(frozen=True)
 class LockEntry:
     """A dep or out as dvc.lock records it. `path` is relative to the stage's wdir."""
 
-    path: str
-    md5: str | None
-    hash: str | None  # "md5" for DVC 3 raw-md5 entries; None for DVC 2.x (legacy dos2unix md5)
-    size: int | None
-    nfiles: int | None
-    raw: dict[str, Any]
-    where: Line = field(default=_no_line, compare=False, repr=False)
+    def __init__(
+        self,
+        path: str,
+        md5: str | None,
+        hash: str | None,
+        size: int | None,
+        nfiles: int | None,
+        raw: dict[str, Any],
+        where: Line = _no_line,
+    ) -> None:
+        self.path = path
+        self.md5 = md5
+        self.hash = hash  # "md5" for DVC 3 raw-md5 entries; None for DVC 2.x (legacy dos2unix md5)
+        self.size = size
+        self.nfiles = nfiles
+        self.raw = raw
+        self.where = where
 
     @property
     def line(self) -> int:
@@ -37,24 +45,32 @@ class LockEntry:
         return bool(self.md5 and self.md5.endswith(".dir"))
 
 
-@dataclass(frozen=True)
 class LockStage:
-    name: str
-    cmd: str | list[str] | None
-    deps: tuple[LockEntry, ...]
-    outs: tuple[LockEntry, ...]
-    params: dict[str, dict[str, Any]]  # params file (relative to wdir) -> key -> value
-    where: Line = field(default=_no_line, compare=False, repr=False)
+    def __init__(
+        self,
+        name: str,
+        cmd: str | list[str] | None,
+        deps: tuple[LockEntry, ...],
+        outs: tuple[LockEntry, ...],
+        params: dict[str, dict[str, Any]],
+        where: Line = _no_line,
+    ) -> None:
+        self.name = name
+        self.cmd = cmd
+        self.deps = deps
+        self.outs = outs
+        self.params = params  # params file (relative to wdir) -> key -> value
+        self.where = where
 
     @property
     def line(self) -> int:
         return self.where()
 
 
-@dataclass
 class LockFile:
-    path: str
-    stages: dict[str, LockStage] = field(default_factory=dict)
+    def __init__(self, path: str, stages: dict[str, LockStage] | None = None) -> None:
+        self.path = path
+        self.stages: dict[str, LockStage] = {} if stages is None else stages
 
 
 def _entry(raw: Any, where: Line) -> LockEntry | None:

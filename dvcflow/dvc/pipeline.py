@@ -10,7 +10,6 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from dvcflow.dvc.lock import LockFile, parse_lock
@@ -47,44 +46,71 @@ class _Located:
         return self.where()[1]
 
 
-@dataclass(frozen=True)
 class PathDecl(_Located):
     """A dep or output as the stage declares it."""
 
-    path: str  # as written (after templating), relative to the stage's wdir
-    repo_path: str  # repo-relative posix path
-    kind: str = "deps"  # deps | outs | metrics | plots
-    flags: tuple[tuple[str, Any], ...] = ()
-    where: Where = field(default=_nowhere, compare=False, repr=False)
+    def __init__(
+        self,
+        path: str,
+        repo_path: str,
+        kind: str = "deps",
+        flags: tuple[tuple[str, Any], ...] = (),
+        where: Where = _nowhere,
+    ) -> None:
+        self.path = path  # as written (after templating), relative to the stage's wdir
+        self.repo_path = repo_path  # repo-relative posix path
+        self.kind = kind  # deps | outs | metrics | plots
+        self.flags = flags
+        self.where = where
 
     def flag(self, name: str, default: Any = None) -> Any:
         return dict(self.flags).get(name, default)
 
 
-@dataclass(frozen=True)
 class ParamDecl(_Located):
     """One params file of a stage: the keys it tracks, or the whole file (keys is None)."""
 
-    file: str  # as DVC records it in dvc.lock: relative to the stage's wdir
-    repo_path: str
-    keys: tuple[str, ...] | None
-    where: Where = field(default=_nowhere, compare=False, repr=False)
+    def __init__(
+        self,
+        file: str,
+        repo_path: str,
+        keys: tuple[str, ...] | None,
+        where: Where = _nowhere,
+    ) -> None:
+        self.file = file  # as DVC records it in dvc.lock: relative to the stage's wdir
+        self.repo_path = repo_path
+        self.keys = keys
+        self.where = where
 
 
-@dataclass
 class Stage:
-    name: str  # as DVC generates it within its dvc.yaml: "train", "train@us"
-    definition: str  # the key under `stages:`
-    pipeline: Pipeline
-    wdir: str  # repo-relative posix
-    cmd: str | list[str] | None
-    deps: list[PathDecl]
-    outs: list[PathDecl]  # outs, metrics and plots
-    params: list[ParamDecl]
-    frozen: bool
-    always_changed: bool
-    body: dict[str, Any]
-    vars_files: tuple[str, ...] = ()
+    def __init__(
+        self,
+        name: str,
+        definition: str,
+        pipeline: Pipeline,
+        wdir: str,
+        cmd: str | list[str] | None,
+        deps: list[PathDecl],
+        outs: list[PathDecl],
+        params: list[ParamDecl],
+        frozen: bool,
+        always_changed: bool,
+        body: dict[str, Any],
+        vars_files: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name  # as DVC generates it within its dvc.yaml: "train", "train@us"
+        self.definition = definition  # the key under `stages:`
+        self.pipeline = pipeline
+        self.wdir = wdir  # repo-relative posix
+        self.cmd = cmd
+        self.deps = deps
+        self.outs = outs  # outs, metrics and plots
+        self.params = params
+        self.frozen = frozen
+        self.always_changed = always_changed
+        self.body = body
+        self.vars_files = vars_files
 
     @property
     def line(self) -> int:
@@ -127,19 +153,19 @@ class Problem(NamedTuple):
     fix: str | None = None
 
 
-@dataclass
 class Pipeline:
-    path: str  # repo-relative path of the dvc.yaml
-    project: DvcProject
-    document: YamlDocument | None = None
-    stages: list[Stage] = field(default_factory=list)
-    lock_path: str | None = None
-    vars_files: set[str] = field(default_factory=set)
-    _lock: LockFile | None = field(default=None, repr=False)
-    _problems: list[Problem] = field(default_factory=list, repr=False)
-    # Reads dvc.lock when `lock` or `problems` is first asked for: a pre-commit run parses
-    # only the locks of the pipelines the commit touches (in a monorepo, one of forty).
-    _lock_loader: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    def __init__(self, path: str, project: DvcProject) -> None:
+        self.path = path  # repo-relative path of the dvc.yaml
+        self.project = project
+        self.document: YamlDocument | None = None
+        self.stages: list[Stage] = []
+        self.lock_path: str | None = None
+        self.vars_files: set[str] = set()
+        self._lock: LockFile | None = None
+        self._problems: list[Problem] = []
+        # Reads dvc.lock when `lock` or `problems` is first asked for: a pre-commit run parses
+        # only the locks of the pipelines the commit touches (in a monorepo, one of forty).
+        self._lock_loader: Callable[[], None] | None = None
 
     @property
     def lock(self) -> LockFile | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,17 +29,23 @@ class IgnoreProblem(NamedTuple):
     fix: str
 
 
-@dataclass
 class DvcProject:
-    root: str  # repo-relative posix folder; "" for the Git root
-    ignore_files: dict[str, pathspec.PathSpec[Any]] = field(default_factory=dict)
-    parsing: dict[str, str] = field(default_factory=dict)  # DVC config's [parsing] section
-    # `.dvcignore` lines DVC cannot compile (it fails every command on them): reported by DVF105
-    ignore_problems: list[IgnoreProblem] = field(default_factory=list)
-    # False for the stand-in project of a repository with dvc.yaml files but no `.dvc/config`
-    # in this view: its pipelines are linted all the same, DVC itself cannot run there.
-    initialized: bool = True
-    cwd: str = ""  # where dvcflow runs, repo-relative: the folder help commands run from
+    def __init__(
+        self,
+        root: str,  # repo-relative posix folder; "" for the Git root
+        parsing: dict[str, str] | None = None,  # DVC config's [parsing] section
+        initialized: bool = True,
+        cwd: str = "",  # where dvcflow runs, repo-relative: the folder help commands run from
+    ) -> None:
+        self.root = root
+        self.ignore_files: dict[str, pathspec.PathSpec[Any]] = {}
+        self.parsing: dict[str, str] = {} if parsing is None else parsing
+        # `.dvcignore` lines DVC cannot compile (it fails every command on them): reported by DVF105
+        self.ignore_problems: list[IgnoreProblem] = []
+        # False for the stand-in project of a repository with dvc.yaml files but no `.dvc/config`
+        # in this view: its pipelines are linted all the same, DVC itself cannot run there.
+        self.initialized = initialized
+        self.cwd = cwd
 
     def relative(self, path: str) -> str:
         """A repo-relative path as seen from the project's root (how DVC prints it)."""
@@ -74,9 +79,9 @@ class DvcProject:
         return False
 
 
-@dataclass
 class ProjectMap:
-    projects: list[DvcProject]
+    def __init__(self, projects: list[DvcProject]) -> None:
+        self.projects = projects
 
     @cached_property
     def _by_depth(self) -> list[DvcProject]:

@@ -22,7 +22,6 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -189,14 +188,20 @@ class RemoteUnavailable(Exception):
     """The remote could not be asked: not configured, unreachable, refused, too slow."""
 
 
-@dataclass
 class RemoteStore:
     """One remote, opened with DVC's own machinery, and the project's local cache."""
 
-    name: str
-    fs: Any
-    odbs: dict[str, Any]  # kind -> HashFileDB on the remote
-    cache_dirs: dict[str, Path]  # kind -> local cache folder of that kind
+    def __init__(
+        self,
+        name: str,
+        fs: Any,
+        odbs: dict[str, Any],
+        cache_dirs: dict[str, Path],
+    ) -> None:
+        self.name = name
+        self.fs = fs
+        self.odbs = odbs  # kind -> HashFileDB on the remote
+        self.cache_dirs = cache_dirs  # kind -> local cache folder of that kind
 
     def present(self, wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
         found: set[tuple[str, str]] = set()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from dvcflow.dvc.dvcfiles import is_dvc_file, load_dvc_file
@@ -25,19 +24,30 @@ def _no_line() -> int:
     return 0
 
 
-@dataclass(frozen=True)
 class NamedObject:
     """One output's object as a dvc.lock or `.dvc` file records it."""
 
-    project: str  # the DVC project's folder, repo-relative ("" for the root)
-    source: str  # the dvc.lock or .dvc file, repo-relative
-    out: str  # the output, repo-relative
-    target: str  # the output as `dvc push` takes it, from the project's folder
-    stage: str | None  # the stage's address, for dvc.lock outs
-    remote: str | None  # the out's `remote:`, if it names one
-    kind: str  # MODERN ("md5") or LEGACY ("md5-dos2unix", entries without `hash: md5`)
-    oid: str  # the md5; a directory's ends in ".dir"
-    where: Callable[[], int] = field(default=_no_line, compare=False, repr=False)
+    def __init__(
+        self,
+        project: str,
+        source: str,
+        out: str,
+        target: str,
+        stage: str | None,
+        remote: str | None,
+        kind: str,
+        oid: str,
+        where: Callable[[], int] = _no_line,
+    ) -> None:
+        self.project = project  # the DVC project's folder, repo-relative ("" for the root)
+        self.source = source  # the dvc.lock or .dvc file, repo-relative
+        self.out = out  # the output, repo-relative
+        self.target = target  # the output as `dvc push` takes it, from the project's folder
+        self.stage = stage  # the stage's address, for dvc.lock outs
+        self.remote = remote  # the out's `remote:`, if it names one
+        self.kind = kind  # MODERN ("md5") or LEGACY ("md5-dos2unix", entries without `hash: md5`)
+        self.oid = oid  # the md5; a directory's ends in ".dir"
+        self.where = where
 
     @property
     def is_dir(self) -> bool:

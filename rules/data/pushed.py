@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,18 +60,18 @@ class Unreachable(NamedTuple):
     outs: tuple[str, ...]
 
 
-@dataclass
 class PushReport:
-    push_range: PushRange
-    missing: list[Missing] = field(default_factory=list)
-    unreachable: list[Unreachable] = field(default_factory=list)
+    def __init__(self, push_range: PushRange) -> None:
+        self.push_range = push_range
+        self.missing: list[Missing] = []
+        self.unreachable: list[Unreachable] = []
 
 
-@dataclass
 class _Wanted:
     """The objects of one (project, remote), each with the newest commit naming it."""
 
-    named: dict[Obj, tuple[NamedObject, str]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.named: dict[Obj, tuple[NamedObject, str]] = {}
 
 
 def report(ctx: Context) -> PushReport:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,7 +157,6 @@ def _touch_nodes(ws: Workspace, plan: StagePlan) -> None:
             ws.node(params.repo_path)
 
 
-@dataclass
 class FastStatus:
     """One project's status as far as the fast path judged it.
 
@@ -167,10 +165,11 @@ class FastStatus:
     import's upstream source: `dvc update`'s business, over the network).
     """
 
-    raw: RawStatus = field(default_factory=dict)
-    handed: dict[str, str] = field(default_factory=dict)
-    not_checked: dict[str, str] = field(default_factory=dict)
-    judged: int = 0  # stages and `.dvc` files judged here
+    def __init__(self) -> None:
+        self.raw: RawStatus = {}
+        self.handed: dict[str, str] = {}
+        self.not_checked: dict[str, str] = {}
+        self.judged = 0  # stages and `.dvc` files judged here
 
 
 def project_status(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dvcflow.dvc.projects import DvcProject
@@ -24,15 +23,13 @@ class _Pattern(NamedTuple):
     dir_only: bool
 
 
-@dataclass
 class DvcIgnore:
     """The ignore rules of one DVC project; verdicts for folders are remembered."""
 
-    project: DvcProject
-    _patterns: list[_Pattern] = field(default_factory=list)
-    _folders: dict[str, bool] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
+    def __init__(self, project: DvcProject) -> None:
+        self.project = project
+        self._patterns: list[_Pattern] = []
+        self._folders: dict[str, bool] = {}
         for folder in sorted(self.project.ignore_files, key=_depth):
             for pattern in self.project.ignore_files[folder].patterns:
                 include = getattr(pattern, "include", None)

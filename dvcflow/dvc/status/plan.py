@@ -4,7 +4,6 @@ files: every dep, params file and out with the hash the lock records."""
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from dvcflow.dvc.dvcfiles import is_dvc_file
@@ -77,13 +76,13 @@ def is_url(path: str) -> bool:
     return "://" in path and len(head) > 1 and head.replace("+", "").replace("-", "").isalnum()
 
 
-@dataclass
 class Planner:
     """Plans the stages and `.dvc` files of one DVC project."""
 
-    project: DvcProject
-    root: str  # absolute real path of the Git work tree
-    ignore: DvcIgnore
+    def __init__(self, project: DvcProject, root: str, ignore: DvcIgnore) -> None:
+        self.project = project
+        self.root = root  # absolute real path of the Git work tree
+        self.ignore = ignore
 
     def shown(self, repo_path: str) -> str:
         project = self.project

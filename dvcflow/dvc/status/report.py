@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from dvcflow.dvc.projects import DvcProject
@@ -39,25 +38,41 @@ class Change(NamedTuple):
         return f"{self.path} {self.state}"
 
 
-@dataclass(frozen=True)
 class Verdict:
     """One stage (or `.dvc` file) as the staleness rules judge it."""
 
-    project: DvcProject
-    address: str  # as DVC addresses it from the project root: `train`, `sub/dvc.yaml:x`, `a.dvc`
-    path: str  # repo-relative dvc.yaml or .dvc file
-    kind: Literal["stage", "data"]
-    changes: tuple[Change, ...] = ()  # everything `dvc status` says
-    stale: tuple[Change, ...] = ()  # what `dvc repro --allow-missing` would re-run it for
-    missing: tuple[Change, ...] = ()  # absent data (deleted, not in cache)
-    skipped: str | None = None  # why no finding is made: frozen, always changed, ignored
-    locked: bool = True  # a pipeline stage with an entry in dvc.lock
-    downstream: tuple[str, ...] = ()  # stages `dvc repro` would also re-run
-    fix: str = ""
-    pull_fix: str = ""
-    # (line, column) of the stage or entry, looked up only for a finding: a position costs a
-    # parse of the dvc.yaml with marks, and most verdicts (missing data) make no finding
-    where: Callable[[], tuple[int, int]] = field(default=lambda: (0, 0), compare=False, repr=False)
+    def __init__(
+        self,
+        project: DvcProject,
+        address: str,
+        path: str,
+        kind: Literal["stage", "data"],
+        changes: tuple[Change, ...] = (),
+        stale: tuple[Change, ...] = (),
+        missing: tuple[Change, ...] = (),
+        skipped: str | None = None,
+        locked: bool = True,
+        downstream: tuple[str, ...] = (),
+        fix: str = "",
+        pull_fix: str = "",
+        where: Callable[[], tuple[int, int]] = lambda: (0, 0),
+    ) -> None:
+        self.project = project
+        # as DVC addresses it from the project root: `train`, `sub/dvc.yaml:x`, `a.dvc`
+        self.address = address
+        self.path = path  # repo-relative dvc.yaml or .dvc file
+        self.kind = kind
+        self.changes = changes  # everything `dvc status` says
+        self.stale = stale  # what `dvc repro --allow-missing` would re-run it for
+        self.missing = missing  # absent data (deleted, not in cache)
+        self.skipped = skipped  # why no finding is made: frozen, always changed, ignored
+        self.locked = locked  # a pipeline stage with an entry in dvc.lock
+        self.downstream = downstream  # stages `dvc repro` would also re-run
+        self.fix = fix
+        self.pull_fix = pull_fix
+        # (line, column) of the stage or entry, looked up only for a finding: a position costs a
+        # parse of the dvc.yaml with marks, and most verdicts (missing data) make no finding
+        self.where = where
 
     @property
     def line(self) -> int:
@@ -87,19 +102,19 @@ class Problem(NamedTuple):
     needs_dvc: bool = False  # the `dvc` package is missing; the fix names it (`dvc`, unpinned)
 
 
-@dataclass
 class StaleReport:
-    verdicts: list[Verdict] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    engines: dict[str, str] = field(default_factory=dict)  # project root -> "fast" | "dvc: why"
-    raw: dict[str, RawStatus] = field(default_factory=dict)  # project root -> DVC's format
-    judged: dict[str, int] = field(default_factory=lambda: {"fast": 0, "dvc": 0})  # stages, .dvc
-    handed_over: dict[str, str] = field(default_factory=dict)  # what DVC judged -> why
-    not_checked: dict[str, str] = field(default_factory=dict)  # stage or .dvc file -> what
-    # The note findings end with (" (judged with dvc 3.1.0; the project pins dvc==3.67.1)"),
-    # computed by `note` when a finding first reads it: finding the pin costs a lookup.
-    note: Callable[[], str] | None = field(default=None, repr=False, compare=False)
-    _version_note: str = field(default="", repr=False)
+    def __init__(self) -> None:
+        self.verdicts: list[Verdict] = []
+        self.problems: list[Problem] = []
+        self.engines: dict[str, str] = {}  # project root -> "fast" | "dvc: why"
+        self.raw: dict[str, RawStatus] = {}  # project root -> DVC's format
+        self.judged: dict[str, int] = {"fast": 0, "dvc": 0}  # stages, .dvc files
+        self.handed_over: dict[str, str] = {}  # what DVC judged -> why
+        self.not_checked: dict[str, str] = {}  # stage or .dvc file -> what
+        # The note findings end with (" (judged with dvc 3.1.0; the project pins dvc==3.67.1)"),
+        # computed by `note` when a finding first reads it: finding the pin costs a lookup.
+        self.note: Callable[[], str] | None = None
+        self._version_note: str = ""
 
     @property
     def version_note(self) -> str:

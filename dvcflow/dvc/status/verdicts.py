@@ -13,7 +13,6 @@ import posixpath
 import shlex
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dvcflow.dvc.dvcfiles import DvcFile, load_dvc_file
@@ -57,14 +56,20 @@ def _change(path: str, state: Any, is_dep: bool, params_files: set[str]) -> Chan
     return Change(kind, path, str(state))
 
 
-@dataclass
 class _Graph:
     """Which stages consume which outputs, as DVC's stage graph connects them."""
 
-    producers: dict[str, str]  # output path (repo-relative) -> address
-    outs_sorted: list[str]
-    consumers: dict[str, list[str]]  # address -> addresses depending on it
-    order: dict[str, int]
+    def __init__(
+        self,
+        producers: dict[str, str],
+        outs_sorted: list[str],
+        consumers: dict[str, list[str]],
+        order: dict[str, int],
+    ) -> None:
+        self.producers = producers  # output path (repo-relative) -> address
+        self.outs_sorted = outs_sorted
+        self.consumers = consumers  # address -> addresses depending on it
+        self.order = order
 
     def downstream(self, address: str) -> tuple[str, ...]:
         seen: set[str] = set()
@@ -147,19 +152,29 @@ def _recorded_hashes(
     return dep_hashes, out_hashes
 
 
-@dataclass
 class _Judge:
     """Turns one project's raw status into verdicts."""
 
-    ctx: Context
-    project: DvcProject
-    stages: dict[str, Stage]
-    data: dict[str, DvcFile]
-    graph: _Graph
-    dep_hashes: dict[tuple[str, str], HashId]
-    out_hashes: dict[str, HashId]
-    ignored: list[str]
-    _params_cache: dict[str, Any] = field(default_factory=dict)
+    def __init__(
+        self,
+        ctx: Context,
+        project: DvcProject,
+        stages: dict[str, Stage],
+        data: dict[str, DvcFile],
+        graph: _Graph,
+        dep_hashes: dict[tuple[str, str], HashId],
+        out_hashes: dict[str, HashId],
+        ignored: list[str],
+    ) -> None:
+        self.ctx = ctx
+        self.project = project
+        self.stages = stages
+        self.data = data
+        self.graph = graph
+        self.dep_hashes = dep_hashes
+        self.out_hashes = out_hashes
+        self.ignored = ignored
+        self._params_cache: dict[str, Any] = {}
 
     def repo_path(self, shown: str) -> str:
         return (

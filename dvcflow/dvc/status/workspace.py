@@ -14,7 +14,6 @@ import posixpath
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dvcflow.dvc.hashing import DIR_SUFFIX, HashName, collect_folder, dir_md5, md5_of_chunks
@@ -46,25 +45,32 @@ class DirNode(NamedTuple):
 Node = FileNode | DirNode | None  # None: absent
 
 
-@dataclass
 class Workspace:
     """Files as DVC's local filesystem sees them, stat'ed once, hashed at most once."""
 
-    root: str  # absolute real path of the Git work tree
-    project: DvcProject
-    nested_roots: tuple[str, ...]
-    settings: DvcSettings
-    state: StateDb
-    _nodes: dict[str, Node] = field(default_factory=dict)
-    _hashes: dict[tuple[str, str], str] = field(default_factory=dict)
-    _state: dict[str, object] = field(default_factory=dict)  # decoded state entries
-    _pending: set[str] = field(default_factory=set)
-    _params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _cache_bases: dict[str, str] = field(default_factory=dict)  # hash name -> objects' folder
-    memo: BlobCache | None = None  # folder hashes from earlier runs (see _folder_md5)
-    ignore: DvcIgnore = field(init=False)
+    ignore: DvcIgnore
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        root: str,
+        project: DvcProject,
+        nested_roots: tuple[str, ...],
+        settings: DvcSettings,
+        state: StateDb,
+        memo: BlobCache | None = None,
+    ) -> None:
+        self.root = root  # absolute real path of the Git work tree
+        self.project = project
+        self.nested_roots = nested_roots
+        self.settings = settings
+        self.state = state
+        self._nodes: dict[str, Node] = {}
+        self._hashes: dict[tuple[str, str], str] = {}
+        self._state: dict[str, object] = {}  # decoded state entries
+        self._pending: set[str] = set()
+        self._params: dict[str, dict[str, Any]] = {}
+        self._cache_bases: dict[str, str] = {}  # hash name -> objects' folder
+        self.memo = memo  # folder hashes from earlier runs (see _folder_md5)
         self.ignore = DvcIgnore(self.project)
 
     def absolute(self, repo_path: str) -> str:
