@@ -13,7 +13,7 @@ import os
 import posixpath
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -24,6 +24,7 @@ from dvcflow.dvc.status.config import DvcSettings
 from dvcflow.dvc.status.ignore import DvcIgnore
 from dvcflow.dvc.status.model import Unsupported
 from dvcflow.dvc.status.statedb import StateDb, decode_entries, state_hash
+from dvcflow.dvc.yamlio import YamlDocument, YamlError, load_yaml
 
 if TYPE_CHECKING:
     from dvcflow.git.blobcache import BlobCache
@@ -62,6 +63,8 @@ class Workspace:
     _params: dict[str, dict[str, Any]] = field(default_factory=dict)
     _cache_bases: dict[str, str] = field(default_factory=dict)  # hash name -> objects' folder
     memo: BlobCache | None = None  # folder hashes from earlier runs (see _folder_md5)
+    # load_yaml, or the run's shared parses of it (Snapshot.parsed_text): read-only documents
+    load_yaml: Callable[[str], YamlDocument] = load_yaml
     ignore: DvcIgnore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -182,7 +185,7 @@ class Workspace:
     def params(self, path: str, shown: str) -> dict[str, Any]:
         """A params file's data as DVC reads it, parsed once per run."""
         if path not in self._params:
-            self._params[path] = _read_params(path, shown)
+            self._params[path] = _read_params(path, shown, self.load_yaml)
         return self._params[path]
 
     # -- the cache ---------------------------------------------------------------------------
@@ -249,7 +252,7 @@ def _read_chunks(path: str) -> Iterator[bytes]:
             yield chunk
 
 
-def _read_params(path: str, shown: str) -> dict[str, Any]:
+def _read_params(path: str, shown: str, load: Callable[[str], YamlDocument]) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -260,7 +263,7 @@ def _read_params(path: str, shown: str) -> dict[str, Any]:
         if suffix in (".toml", ".py"):  # tomllib / DVC's `ast` reading, as dvcflow.dvc.params
             data = parse_params(text, shown)
         else:
-            data = (json.loads(text) if suffix == ".json" else _safe_yaml(text)) or {}
+            data = (json.loads(text) if suffix == ".json" else _safe_yaml(text, load)) or {}
     except Exception as exc:  # DVC fails the whole status on a bad params file
         raise Unsupported(f"{shown}: cannot be parsed") from exc
     if not isinstance(data, dict):
@@ -268,8 +271,16 @@ def _read_params(path: str, shown: str) -> dict[str, Any]:
     return data
 
 
-def _safe_yaml(text: str) -> Any:
-    """dvc.utils.serialize.parse_yaml: ruamel's safe loader, YAML 1.2."""
+def _safe_yaml(text: str, load: Callable[[str], YamlDocument]) -> Any:
+    """dvc.utils.serialize.parse_yaml: ruamel's safe loader, YAML 1.2.
+
+    load_yaml's data is that (its tests compare the two) where it reads the file, usually
+    already parsed for a view; ruamel itself reads what load_yaml refuses and DVC may not
+    (merge-conflict markers, alias bombs)."""
+    try:
+        return load(text).data
+    except YamlError:
+        pass
     from ruamel.yaml import YAML
 
     return YAML(typ="safe").load(text)
