@@ -10,9 +10,12 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dvcflow.errors import DvcflowError
+
+if TYPE_CHECKING:
+    from dvcflow.git.repo import GitRepo
 
 CONFIG_FILE = "pyproject.toml"
 
@@ -106,7 +109,9 @@ class Config:
         return values[key] if key in values else SECTIONS[section][key].default
 
 
-def load_config(root: Path) -> Config:
+def load_config(root: Path, repo: GitRepo | None = None) -> Config:
+    """[tool.dvcflow] of pyproject.toml; its parse is shared with the run's `repo` (where the
+    dependency rules read pyproject.toml too: GitRepo.parsed)."""
     path = root / CONFIG_FILE
     if not path.is_file():
         return Config()
@@ -115,7 +120,9 @@ def load_config(root: Path) -> Config:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        loads = tomllib.loads
+        data = repo.parsed((loads, text), lambda: loads(text)) if repo else loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", 0)
         raise DvcflowError(f"invalid TOML: {str(exc).split(' (at')[0]}", CONFIG_FILE, line) from exc

@@ -44,7 +44,9 @@ class Context:
     @classmethod
     def from_cwd(cls, cwd: Path | str = ".", *, all_files: bool = False) -> Context:
         repo = GitRepo.discover(cwd)
-        return cls(repo, load_config(repo.root), all_files=all_files, cwd=repo.relative_cwd(cwd))
+        return cls(
+            repo, load_config(repo.root, repo), all_files=all_files, cwd=repo.relative_cwd(cwd)
+        )
 
     def fresh(self) -> Context:
         """A new context on the same repository, folder and mode (after files changed)."""

@@ -103,7 +103,7 @@ def _no_problems() -> list[DvcFileProblem]:
 
 def _load_dvc_file(snapshot: Snapshot, path: str) -> _Loaded:
     try:
-        document = load_yaml(snapshot.read_text(path))
+        document = snapshot.parsed(path, load_yaml)
     except YamlError as exc:
         line, column = (exc.line, exc.column) if exc.line else _value_position(snapshot, path)
         problem = DvcFileProblem(path, line, column, exc.message)

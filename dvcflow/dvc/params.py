@@ -12,11 +12,14 @@ import json
 import posixpath
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dvcflow.dvc.yamlio import YamlError, load_yaml
+from dvcflow.dvc.yamlio import YamlDocument, YamlError, load_yaml
+
+if TYPE_CHECKING:
+    from dvcflow.git.snapshot import Snapshot
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,17 +38,33 @@ class ParamsError(Exception):
         self.column = column
 
 
-def parse_params(text: str, path: str) -> dict[str, Any]:
-    """The file's params; ParamsError (with a line where known) for anything DVC cannot read."""
+def parse_params(
+    text: str, path: str, load: Callable[[str], YamlDocument] = load_yaml
+) -> dict[str, Any]:
+    """The file's params; ParamsError (with a line where known) for anything DVC cannot read.
+
+    `load` parses YAML (load_yaml, or a cache of its documents shared with other readers)."""
     try:
-        return _parse(text, posixpath.splitext(path)[1].lower())
+        return _parse(text, posixpath.splitext(path)[1].lower(), load)
     except (RecursionError, MemoryError) as exc:
         raise ParamsError("nested too deeply to read") from exc
     except (ValueError, KeyError) as exc:  # a 5,000-digit number, a date such as 2020-13-45
         raise ParamsError(f"unreadable value: {str(exc).split(';')[0]}") from exc
 
 
-def _parse(text: str, suffix: str) -> dict[str, Any]:
+def read_params(snapshot: Snapshot, path: str) -> dict[str, Any]:
+    """`parse_params` of a view's file, parsed once per run for every view holding the same
+    text (Snapshot.parsed): the data is shared, never change it. Raises what reading
+    (FileNotFoundError, DvcflowError) and parse_params raise."""
+    suffix = posixpath.splitext(path)[1].lower()  # all parse_params reads of the path
+
+    def parse(text: str) -> dict[str, Any]:  # YAML: the document other readers share
+        return parse_params(text, path, lambda t: snapshot.parsed_text(t, load_yaml))
+
+    return snapshot.parsed(path, parse, (parse_params, suffix))
+
+
+def _parse(text: str, suffix: str, load: Callable[[str], YamlDocument]) -> dict[str, Any]:
     if suffix == ".json":
         return _parse_json(text)
     if suffix == ".toml":
@@ -53,7 +72,7 @@ def _parse(text: str, suffix: str) -> dict[str, Any]:
     if suffix == ".py":
         return _parse_py(text)
     try:
-        data = load_yaml(text).data
+        data = load(text).data
     except YamlError as exc:
         raise ParamsError(exc.message, exc.line, exc.column) from exc
     if _recursive(data):

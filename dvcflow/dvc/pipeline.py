@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 from dvcflow.dvc.lock import LockFile, parse_lock
-from dvcflow.dvc.params import DEFAULT_PARAMS_FILE
+from dvcflow.dvc.params import DEFAULT_PARAMS_FILE, read_params
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.schema import KeyPath, validate_dvc_yaml, validate_lock
 from dvcflow.dvc.templating import ResolvedStage, TemplateError, resolve
@@ -226,9 +226,11 @@ def load_pipeline(snapshot: Snapshot, project: DvcProject, path: str) -> Pipelin
         pipeline.problems.append(Problem(path, line, column, message, _stage_of(problem.keypath)))
     if schema_problems:
         return pipeline  # DVC refuses the file as a whole
-    read_text = _vars_reader(snapshot, pipeline)
     resolved, errors = resolve(
-        document.data, path, read_text, parsing_config=project.parsing or None
+        document.data,
+        path,
+        _vars_reader(snapshot, pipeline),
+        parsing_config=project.parsing or None,
     )
     for error in errors:
         pipeline.problems.append(_template_problem(snapshot, pipeline, error))
@@ -278,7 +280,7 @@ def _stage_of(keypath: KeyPath) -> str | None:
 
 def _load_document(snapshot: Snapshot, pipeline: Pipeline, path: str) -> YamlDocument | None:
     try:
-        return load_yaml(snapshot.read_text(path))
+        return snapshot.parsed(path, load_yaml)
     except YamlError as exc:
         pipeline.problems.append(Problem(path, exc.line, exc.column, exc.message))
     except DvcflowError as exc:
@@ -286,15 +288,15 @@ def _load_document(snapshot: Snapshot, pipeline: Pipeline, path: str) -> YamlDoc
     return None
 
 
-def _vars_reader(snapshot: Snapshot, pipeline: Pipeline) -> Callable[[str], str]:
-    def read_text(path: str) -> str:
+def _vars_reader(snapshot: Snapshot, pipeline: Pipeline) -> Callable[[str], dict[str, Any]]:
+    def read_vars(path: str) -> dict[str, Any]:
         path = normalize(path)
         if not snapshot.is_file(path):
             raise FileNotFoundError(path)
         pipeline.vars_files.add(path)
-        return snapshot.read_text(path)
+        return read_params(snapshot, path)
 
-    return read_text
+    return read_vars
 
 
 def _build_stage(pipeline: Pipeline, resolved: ResolvedStage) -> Stage:
@@ -444,7 +446,7 @@ def _check_duplicate_outputs(pipeline: Pipeline) -> None:
 
 def _load_lock(snapshot: Snapshot, pipeline: Pipeline, lock_path: str) -> None:
     try:
-        document = load_yaml(snapshot.read_text(lock_path))
+        document = snapshot.parsed(lock_path, load_yaml)
     except YamlError as exc:
         pipeline._problems.append(Problem(lock_path, exc.line, exc.column, exc.message))
         return

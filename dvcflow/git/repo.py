@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 from dvcflow.errors import DvcflowError, NotAGitRepository
+
+T = TypeVar("T")
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SYMLINK_MODE = "120000"
@@ -206,6 +208,7 @@ class GitRepo:
         self.common_dir: Path | None = None  # `.git` (shared by worktrees), set by discover()
         self._started: dict[tuple[str, ...], _Started] = {}
         self._status: dict[str, str] | None = None
+        self._parsed: dict[Hashable, Any] = {}
 
     @classmethod
     def discover(cls, start: Path | str = ".") -> GitRepo:
@@ -341,6 +344,14 @@ class GitRepo:
     def _git(self, args: list[str]) -> bytes:
         started = self._started.pop(tuple(args), None)
         return started.result() if started is not None else run_git(args, self.root)
+
+    def parsed(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """What `compute` parsed from a file's content, once per run for every view holding that
+        content (the index, a commit, the work tree): `key` names the parser and the content
+        (see Snapshot.parsed). The result is shared: no caller may change it."""
+        if key not in self._parsed:
+            self._parsed[key] = compute()
+        return cast(T, self._parsed[key])
 
     def close(self) -> None:
         self.blobs.close()

@@ -152,6 +152,17 @@ class Snapshot(ABC):
             self._bytes[path] = self._load(path)
         return self._bytes[path]
 
+    def parsed(self, path: str, parse: Callable[[str], T], kind: Hashable = None) -> T:
+        """`parse(text)` of the file, parsed once per run for every view holding the same text
+        (the index and the work tree usually do): keyed by `kind` (default: `parse` itself,
+        so a module-level function, never a lambda) and the text. Errors are not kept (a
+        second view raises them again). The result is shared: treat it as read-only."""
+        return self.parsed_text(self.read_text(path), parse, kind)
+
+    def parsed_text(self, text: str, parse: Callable[[str], T], kind: Hashable = None) -> T:
+        """`parse(text)` once per run, shared as `parsed` shares it (for text read elsewhere)."""
+        return self.repo.parsed((parse if kind is None else kind, text), lambda: parse(text))
+
     def read_text(self, path: str) -> str:
         path = normalize(path)
         if path not in self._text:

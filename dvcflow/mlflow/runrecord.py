@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from dvcflow.dvc.dvcfiles import DvcFile
 from dvcflow.dvc.hashing import collect_folder, folder_md5, snapshot_file_md5
-from dvcflow.dvc.params import DEFAULT_PARAMS_FILE, ParamsError, lookup, parse_params
+from dvcflow.dvc.params import DEFAULT_PARAMS_FILE, ParamsError, lookup, read_params
 from dvcflow.dvc.pipeline import Pipeline, Stage
 from dvcflow.dvc.projects import DvcProject, ProjectMap
 from dvcflow.errors import DvcflowError
@@ -172,7 +172,7 @@ def pipeline_params(pipelines: Sequence[Pipeline], snapshot: Snapshot) -> Params
 
 def _read_params(snapshot: Snapshot, path: str, found: Params) -> dict[str, Any] | None:
     try:
-        return parse_params(snapshot.read_text(path), path)
+        return read_params(snapshot, path)
     except FileNotFoundError:
         found.problems.append(f"{path}: not found")
     except (ParamsError, DvcflowError) as exc:

@@ -162,8 +162,8 @@ def _order(declaration: Declaration) -> tuple[str, int, int, str]:
 
 
 def _parse(snapshot: Snapshot, path: str, kind: str) -> FileResult | None:
-    from dvcflow.requirements.parsers import PARSERS
-    from dvcflow.requirements.result import FileResult
+    from dvcflow.requirements.parsers import PARSERS, TOML_PARSERS
+    from dvcflow.requirements.result import FileResult, toml_loads
 
     try:
         text = snapshot.read_text(path)
@@ -175,8 +175,11 @@ def _parse(snapshot: Snapshot, path: str, kind: str) -> FileResult | None:
         return result
     if is_template(text):
         return FileResult(opaque=True)  # a template: what it will declare is not known yet
+    text = text.removeprefix("\ufeff")
     try:
-        return PARSERS[kind](text.removeprefix("\ufeff"), path)
+        if kind in TOML_PARSERS:  # parsed once per run: dvcflow's config reads pyproject.toml too
+            return TOML_PARSERS[kind](text, path, lambda t: snapshot.parsed_text(t, toml_loads))
+        return PARSERS[kind](text, path)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         # A shape no parser expected: a finding naming the file beats a traceback.
         result = FileResult()

@@ -17,7 +17,7 @@ from dvcflow.requirements.model import (
     named_declaration,
     pep440_constraint,
 )
-from dvcflow.requirements.result import FileResult, read_toml
+from dvcflow.requirements.result import FileResult, TomlLoads, read_toml
 from dvcflow.requirements.tomltext import TomlText
 
 # -- lock files --------------------------------------------------------------------------------
@@ -37,9 +37,9 @@ def _lock(path: str, name: str, version: str, line: int, raw: str, section: str)
     )
 
 
-def parse_toml_lock(text: str, path: str) -> FileResult:
+def parse_toml_lock(text: str, path: str, loads: TomlLoads | None = None) -> FileResult:
     """poetry.lock, uv.lock, pdm.lock (`[[package]]`) and PEP 751 pylock.toml (`[[packages]]`)."""
-    return read_toml(text, path, _toml_lock)
+    return read_toml(text, path, _toml_lock, loads)
 
 
 def _toml_lock(data: dict[str, Any], toml: TomlText, path: str, result: FileResult) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dvcflow.requirements.conda import parse_environment_yml
 from dvcflow.requirements.locks import parse_conda_lock, parse_pipfile_lock, parse_toml_lock
 from dvcflow.requirements.pixi import parse_pixi_lock, parse_pixi_toml
 from dvcflow.requirements.pyproject import parse_pipfile, parse_pyproject
-from dvcflow.requirements.result import Parser
+from dvcflow.requirements.result import FileResult, Parser, TomlLoads
 from dvcflow.requirements.setuptools import parse_setup_cfg, parse_setup_py
 
 PARSERS: dict[str, Parser] = {
@@ -20,4 +22,10 @@ PARSERS: dict[str, Parser] = {
     "conda-lock": parse_conda_lock,
     "pixi": parse_pixi_toml,
     "pixi-lock": parse_pixi_lock,
+}
+
+# The TOML parsers that take a `loads` (the run's shared parses: Snapshot.parsed_text).
+TOML_PARSERS: dict[str, Callable[[str, str, TomlLoads], FileResult]] = {
+    "pyproject": parse_pyproject,
+    "toml-lock": parse_toml_lock,
 }

@@ -16,6 +16,7 @@ from dvcflow.requirements.pixi import read_pixi
 from dvcflow.requirements.result import (
     FileResult,
     KeySpec,
+    TomlLoads,
     declare_key,
     read_toml,
     section_name,
@@ -26,9 +27,9 @@ from dvcflow.requirements.tomltext import Key, TomlText
 # -- pyproject.toml ----------------------------------------------------------------------------
 
 
-def parse_pyproject(text: str, path: str) -> FileResult:
+def parse_pyproject(text: str, path: str, loads: TomlLoads | None = None) -> FileResult:
     """PEP 621, PEP 735, Poetry (deps and groups), `[tool.uv]`, `[tool.pdm]` dev-dependencies."""
-    return read_toml(text, path, _pyproject)
+    return read_toml(text, path, _pyproject, loads)
 
 
 def _pyproject(data: dict[str, Any], toml: TomlText, path: str, result: FileResult) -> None:

@@ -82,15 +82,22 @@ class FileResult:
 
 
 Parser = Callable[[str, str], FileResult]
+TomlLoads = Callable[[str], dict[str, Any]]  # tomllib.loads, or a run's shared parses of it
+toml_loads: TomlLoads = tomllib.loads  # the parser Snapshot.parsed_text shares TOML under
 
 
 def read_toml(
-    text: str, path: str, read: Callable[[dict[str, Any], TomlText, str, FileResult], None]
+    text: str,
+    path: str,
+    read: Callable[[dict[str, Any], TomlText, str, FileResult], None],
+    loads: TomlLoads | None = None,
 ) -> FileResult:
-    """A TOML file's result: its syntax error, or what `read(data, toml, path, result)` finds."""
+    """A TOML file's result: its syntax error, or what `read(data, toml, path, result)` finds.
+
+    `loads` is tomllib's, or the run's shared parses of it (Snapshot.parsed_text)."""
     result = FileResult()
     try:
-        data = tomllib.loads(text)
+        data = (loads or tomllib.loads)(text)
     except tomllib.TOMLDecodeError as exc:
         message, line, column = error_position(exc, text)
         result.problem(

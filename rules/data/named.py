@@ -134,7 +134,7 @@ def pipeline_objects(pipeline: Pipeline) -> Iterator[NamedObject]:
 
 def _raw_outs(snapshot: Snapshot, path: str) -> tuple[dict[str, Any], list[Any]] | None:
     try:
-        data = load_yaml(snapshot.read_text(path)).data
+        data = snapshot.parsed(path, load_yaml).data
     except (YamlError, DvcflowError, FileNotFoundError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("outs"), list):

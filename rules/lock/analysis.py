@@ -29,7 +29,7 @@ from dvcflow.dvc.hashing import (
     snapshot_file_md5,
 )
 from dvcflow.dvc.lock import LockStage
-from dvcflow.dvc.params import ParamsError, lookup, parse_params
+from dvcflow.dvc.params import ParamsError, lookup, read_params
 from dvcflow.dvc.pipeline import PathDecl, Stage
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.yamlio import YamlError, child, load_yaml, position
@@ -186,7 +186,7 @@ class LockAnalysis:
                 self._params[path] = MISSING
             else:
                 try:
-                    self._params[path] = parse_params(self.staged.read_text(path), path)
+                    self._params[path] = read_params(self.staged, path)
                 except (ParamsError, DvcflowError, FileNotFoundError):  # incl. a dangling symlink
                     self._params[path] = None
         return self._params[path]
@@ -197,7 +197,7 @@ class LockAnalysis:
             self._trees[path] = None
             if posixpath.splitext(path)[1].lower() not in (".json", ".toml", ".py"):
                 with contextlib.suppress(YamlError, DvcflowError, FileNotFoundError):
-                    self._trees[path] = load_yaml(self.staged.read_text(path)).tree
+                    self._trees[path] = self.staged.parsed(path, load_yaml).tree
         return self._trees[path]
 
     def param_position(self, path: str, key: str, dotted: bool) -> tuple[int, int]:

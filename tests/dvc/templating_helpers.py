@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from dvcflow.dvc.params import parse_params
 from dvcflow.dvc.templating import ResolvedStage, TemplateError, resolve
 from dvcflow.dvc.yamlio import load_yaml
 
@@ -77,11 +78,11 @@ def dvc_outcome(root: Path, dvcfile: str) -> Outcome:
 
 
 def our_outcome(root: Path, fixture: Fixture) -> tuple[list[ResolvedStage], list[TemplateError]]:
-    def read_text(rel: str) -> str:
-        return (root / rel).read_text(encoding="utf-8")
+    def read_params(rel: str) -> dict[str, Any]:
+        return parse_params((root / rel).read_text(encoding="utf-8"), rel)
 
     document = load_yaml((root / fixture.dvcfile).read_text(encoding="utf-8")).data
-    return resolve(document, fixture.dvcfile, read_text, parsing_config=fixture.parsing)
+    return resolve(document, fixture.dvcfile, read_params, parsing_config=fixture.parsing)
 
 
 def dedupe(errors: list[tuple[str | None, str]]) -> list[tuple[str | None, str]]:

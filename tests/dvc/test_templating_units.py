@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from dvcflow.dvc.params import parse_params
 from dvcflow.dvc.templating import ResolvedStage, TemplateError, parse_expression, resolve, to_str
 from dvcflow.dvc.yamlio import load_yaml
 
@@ -20,12 +21,12 @@ def _resolve_text(
 ) -> tuple[list[ResolvedStage], list[TemplateError]]:
     texts = {k: textwrap.dedent(v) for k, v in (files or {}).items()}
 
-    def read_text(rel: str) -> str:
+    def read_params(rel: str) -> dict[str, Any]:
         if rel not in texts:
             raise FileNotFoundError(rel)
-        return texts[rel]
+        return parse_params(texts[rel], rel)
 
-    return resolve(load_yaml(textwrap.dedent(dvc_yaml)).data, dvcfile, read_text)
+    return resolve(load_yaml(textwrap.dedent(dvc_yaml)).data, dvcfile, read_params)
 
 
 EXPRESSIONS = [

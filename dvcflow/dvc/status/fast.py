@@ -47,6 +47,7 @@ from dvcflow.dvc.status.statedb import (  # noqa: F401 - re-exported for tests/t
     state_checksum,
 )
 from dvcflow.dvc.status.workspace import DirNode, Node, Workspace
+from dvcflow.dvc.yamlio import load_yaml
 from dvcflow.git.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -197,6 +198,7 @@ def project_status(
     ws = Workspace(real_root, project, nested_roots, settings, StateDb.for_project(settings))
     plans = _plans(Planner(project, real_root, ws.ignore), pipelines, dvc_files, snapshot, result)
     ws.memo = memo
+    ws.load_yaml = lambda text: snapshot.parsed_text(text, load_yaml)
     try:
         for plan in plans:
             try:

@@ -33,6 +33,8 @@ def busy_reason(project_dir: str) -> str | None:
 
 
 def _repo_lock_held(lock: str, project_dir: str) -> bool:
+    if not os.path.exists(lock):  # never held (DVC has not run here): no config to read
+        return False
     try:
         hardlink = read_settings(project_dir).hardlink_lock
     except Unsupported:

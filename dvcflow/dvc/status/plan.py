@@ -200,7 +200,7 @@ class Planner:
 
 def _dvc_file_data(snapshot: Snapshot, path: str) -> dict[str, Any]:
     try:
-        data = load_yaml(snapshot.read_text(path)).data
+        data = snapshot.parsed(path, load_yaml).data
     except (YamlError, DvcflowError, FileNotFoundError) as exc:
         raise Unsupported(f"{path}: unreadable") from exc
     if not isinstance(data, dict) or set(data) - _DVC_FILE_KEYS:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dvcflow.dvc.dvcfiles import DvcFile, load_dvc_file
-from dvcflow.dvc.params import ParamsError, lookup, parse_params
+from dvcflow.dvc.params import ParamsError, lookup, read_params
 from dvcflow.dvc.pipeline import Pipeline, Stage
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.status.model import RawStatus, StatusEntry
@@ -337,8 +337,7 @@ class _Judge:
     def _params(self, repo_path: str) -> Any:
         if repo_path not in self._params_cache:
             try:
-                text = self.ctx.workspace.read_text(repo_path)
-                self._params_cache[repo_path] = parse_params(text, repo_path)
+                self._params_cache[repo_path] = read_params(self.ctx.workspace, repo_path)
             except (DvcflowError, FileNotFoundError, ParamsError):
                 self._params_cache[repo_path] = None
         return self._params_cache[repo_path]

@@ -13,7 +13,7 @@ import os
 import posixpath
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dvcflow.dvc.hashing import DIR_SUFFIX, HashName, collect_folder, dir_md5, md5_of_chunks
@@ -23,6 +23,7 @@ from dvcflow.dvc.status.config import DvcSettings
 from dvcflow.dvc.status.ignore import DvcIgnore
 from dvcflow.dvc.status.model import Unsupported
 from dvcflow.dvc.status.statedb import StateDb, decode_entries, state_hash
+from dvcflow.dvc.yamlio import YamlDocument, YamlError, load_yaml
 
 if TYPE_CHECKING:
     from dvcflow.git.blobcache import BlobCache
@@ -48,8 +49,6 @@ Node = FileNode | DirNode | None  # None: absent
 class Workspace:
     """Files as DVC's local filesystem sees them, stat'ed once, hashed at most once."""
 
-    ignore: DvcIgnore
-
     def __init__(
         self,
         root: str,
@@ -71,6 +70,8 @@ class Workspace:
         self._params: dict[str, dict[str, Any]] = {}
         self._cache_bases: dict[str, str] = {}  # hash name -> objects' folder
         self.memo = memo  # folder hashes from earlier runs (see _folder_md5)
+        # load_yaml, or the run's shared parses of it (Snapshot.parsed_text): read-only documents
+        self.load_yaml: Callable[[str], YamlDocument] = load_yaml
         self.ignore = DvcIgnore(self.project)
 
     def absolute(self, repo_path: str) -> str:
@@ -188,7 +189,7 @@ class Workspace:
     def params(self, path: str, shown: str) -> dict[str, Any]:
         """A params file's data as DVC reads it, parsed once per run."""
         if path not in self._params:
-            self._params[path] = _read_params(path, shown)
+            self._params[path] = _read_params(path, shown, self.load_yaml)
         return self._params[path]
 
     # -- the cache ---------------------------------------------------------------------------
@@ -255,7 +256,7 @@ def _read_chunks(path: str) -> Iterator[bytes]:
             yield chunk
 
 
-def _read_params(path: str, shown: str) -> dict[str, Any]:
+def _read_params(path: str, shown: str, load: Callable[[str], YamlDocument]) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -266,7 +267,7 @@ def _read_params(path: str, shown: str) -> dict[str, Any]:
         if suffix in (".toml", ".py"):  # tomllib / DVC's `ast` reading, as dvcflow.dvc.params
             data = parse_params(text, shown)
         else:
-            data = (json.loads(text) if suffix == ".json" else _safe_yaml(text)) or {}
+            data = (json.loads(text) if suffix == ".json" else _safe_yaml(text, load)) or {}
     except Exception as exc:  # DVC fails the whole status on a bad params file
         raise Unsupported(f"{shown}: cannot be parsed") from exc
     if not isinstance(data, dict):
@@ -274,8 +275,16 @@ def _read_params(path: str, shown: str) -> dict[str, Any]:
     return data
 
 
-def _safe_yaml(text: str) -> Any:
-    """dvc.utils.serialize.parse_yaml: ruamel's safe loader, YAML 1.2."""
+def _safe_yaml(text: str, load: Callable[[str], YamlDocument]) -> Any:
+    """dvc.utils.serialize.parse_yaml: ruamel's safe loader, YAML 1.2.
+
+    load_yaml's data is that (its tests compare the two) where it reads the file, usually
+    already parsed for a view; ruamel itself reads what load_yaml refuses and DVC may not
+    (merge-conflict markers, alias bombs)."""
+    try:
+        return load(text).data
+    except YamlError:
+        pass
     from ruamel.yaml import YAML
 
     return YAML(typ="safe").load(text)

@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from dvcflow.dvc.params import DEFAULT_PARAMS_FILE, ParamsError, parse_params
+from dvcflow.dvc.params import DEFAULT_PARAMS_FILE, ParamsError
 from dvcflow.dvc.templating.context import (
     Context,
     ContextError,
@@ -32,7 +32,7 @@ from dvcflow.dvc.templating.model import (
     VARS_KWD,
     WDIR_KWD,
     Keypath,
-    ReadText,
+    ReadParams,
     ResolvedStage,
     ResolveFailure,
     TemplatingError,
@@ -45,10 +45,10 @@ from dvcflow.errors import DvcflowError
 class EntryResolver:
     """dvc.parsing.DataResolver's context and `vars`, and EntryDefinition (a plain stage)."""
 
-    def __init__(self, dvcfile: str, read_text: ReadText, config: dict[str, Any]) -> None:
+    def __init__(self, dvcfile: str, read_params: ReadParams, config: dict[str, Any]) -> None:
         self.relpath = posixpath.normpath(dvcfile)
         self.wdir = posixpath.dirname(self.relpath)
-        self.read_text = read_text
+        self.read_params = read_params
         self.config = config
         self.context = Context(CtxDict({}, None, ()), {}, {})
         self._files: dict[str, dict[str, Any] | ContextError] = {}
@@ -72,7 +72,7 @@ class EntryResolver:
 
     def _load_file(self, path: str) -> dict[str, Any] | ContextError:
         try:
-            text = self.read_text(path)
+            return self.read_params(path)
         except FileNotFoundError:
             self._missing.add(path)
             return ContextError(f"'{path}' does not exist")
@@ -80,8 +80,6 @@ class EntryResolver:
             return ContextError(f"'{path}' is a directory")
         except (OSError, UnicodeDecodeError, DvcflowError) as exc:
             return ContextError(f"unable to read: '{path}', {exc}")
-        try:
-            return parse_params(text, path)
         except ParamsError as exc:
             where = f"line {exc.line}, column {exc.column}" if exc.column else f"line {exc.line}"
             line = f" ({where})" if exc.line else ""

@@ -7,7 +7,9 @@ from typing import Any, NamedTuple
 
 Keypath = tuple[str | int, ...]
 Origin = tuple[str, int, int]  # a repo-relative path, a 1-based line and column (0: unknown)
-ReadText = Callable[[str], str]
+# Reads a params/vars file (repo-relative posix path) as dvcflow.dvc.params.parse_params does:
+# FileNotFoundError if absent, ParamsError if DVC cannot parse it; the data is read-only.
+ReadParams = Callable[[str], dict[str, Any]]
 
 VARS_KWD = "vars"
 WDIR_KWD = "wdir"

@@ -21,7 +21,7 @@ from dvcflow.dvc.templating.model import (
     STAGES_KWD,
     VARS_KWD,
     Keypath,
-    ReadText,
+    ReadParams,
     ResolvedStage,
     ResolveFailure,
     TemplateError,
@@ -42,21 +42,22 @@ _TOO_MANY = (
 def resolve(
     document: Mapping[str, Any],
     dvcfile: str,
-    read_text: ReadText,
+    read_params: ReadParams,
     *,
     parsing_config: Mapping[str, Any] | None = None,
 ) -> tuple[list[ResolvedStage], list[TemplateError]]:
     """Resolve every stage of a parsed dvc.yaml as DVC would, in DVC's order.
 
-    `dvcfile` is the repo-relative posix path of the file; `read_text` reads a repo-relative
-    posix path (FileNotFoundError when missing). `parsing_config` is DVC's `parsing` config
+    `dvcfile` is the repo-relative posix path of the file; `read_params` reads the params file
+    at a repo-relative posix path (FileNotFoundError when missing, ParamsError when DVC cannot
+    parse it). `parsing_config` is DVC's `parsing` config
     section (`bool`, `list`); DVC's defaults apply without it. A bad top-level `vars` (or
     default params.yaml) fails the whole file, as in DVC: `([], [error])`.
     """
     if not isinstance(document, Mapping):
         return [], []
     try:
-        return _resolve(document, dvcfile, read_text, parsing_config)
+        return _resolve(document, dvcfile, read_params, parsing_config)
     except RecursionError:  # DVC recurses the same way, and fails with the same error
         message = (
             "nested too deeply to resolve (or a YAML alias inside the mapping or list it names)"
@@ -67,10 +68,10 @@ def resolve(
 def _resolve(
     document: Mapping[str, Any],
     dvcfile: str,
-    read_text: ReadText,
+    read_params: ReadParams,
     parsing_config: Mapping[str, Any] | None,
 ) -> tuple[list[ResolvedStage], list[TemplateError]]:
-    resolver = _Resolver(dvcfile, read_text, dict(parsing_config or {}))
+    resolver = _Resolver(dvcfile, read_params, dict(parsing_config or {}))
     try:
         resolver.load_top_vars(document.get(VARS_KWD, []))
     except ResolveFailure as exc:
