@@ -25,7 +25,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dvcflow.errors import DvcflowError
@@ -101,16 +100,16 @@ def lock_command(path: str) -> str:
     return LOCK_COMMANDS.get(base, "conda-lock")
 
 
-@dataclass
 class Declarations:
     """What a snapshot declares: every declaration, every problem, every file read."""
 
-    items: list[Declaration] = field(default_factory=list)
-    problems: list[DeclProblem] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    # Files whose dependencies are not known until run or generated: a setup.py computing its
-    # list, a template (`dvc=={{ cookiecutter.dvc_version }}`).
-    opaque: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.items: list[Declaration] = []
+        self.problems: list[DeclProblem] = []
+        self.files: list[str] = []
+        # Files whose dependencies are not known until run or generated: a setup.py computing its
+        # list, a template (`dvc=={{ cookiecutter.dvc_version }}`).
+        self.opaque: list[str] = []
 
     def of(self, package: str) -> list[Declaration]:
         from packaging.utils import canonicalize_name

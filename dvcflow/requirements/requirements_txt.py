@@ -14,7 +14,6 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from packaging.utils import (
@@ -117,13 +116,13 @@ class Include(NamedTuple):
     constraint: bool  # -c rather than -r
 
 
-@dataclass
 class ParsedFile:
     """One requirements file's own lines (includes are not followed here)."""
 
-    declarations: list[Declaration] = field(default_factory=list)
-    includes: list[Include] = field(default_factory=list)
-    problems: list[DeclProblem] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.declarations: list[Declaration] = []
+        self.includes: list[Include] = []
+        self.problems: list[DeclProblem] = []
 
 
 def parse_options(options: str) -> tuple[list[tuple[str, str | None]], str | None]:
@@ -319,16 +318,16 @@ def _line_declaration(
 # -- include graph -----------------------------------------------------------------------------
 
 
-@dataclass
 class RequirementsGraph:
     """Requirements files reached from some roots through `-r`/`-c`, each parsed once."""
 
-    snapshot: Snapshot
-    parsed: dict[str, ParsedFile] = field(default_factory=dict)
-    problems: list[DeclProblem] = field(default_factory=list)
-    templates: list[str] = field(default_factory=list)  # files holding template markers
-    _seen_problems: set[tuple[str, int, str]] = field(default_factory=set)
-    _done: set[str] = field(default_factory=set)
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.parsed: dict[str, ParsedFile] = {}
+        self.problems: list[DeclProblem] = []
+        self.templates: list[str] = []  # files holding template markers
+        self._seen_problems: set[tuple[str, int, str]] = set()
+        self._done: set[str] = set()
 
     def walk(self, root: str) -> None:
         """Parse a requirements file and, recursively, every file it includes."""

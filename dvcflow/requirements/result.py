@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from dvcflow.requirements.model import (
@@ -32,12 +31,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-@dataclass
 class FileResult:
-    declarations: list[Declaration] = field(default_factory=list)
-    problems: list[DeclProblem] = field(default_factory=list)
-    includes: list[Include] = field(default_factory=list)
-    opaque: bool = False  # declares dependencies dvcflow cannot read statically (setup.py)
+    def __init__(self, opaque: bool = False) -> None:
+        self.declarations: list[Declaration] = []
+        self.problems: list[DeclProblem] = []
+        self.includes: list[Include] = []
+        self.opaque = opaque  # declares dependencies dvcflow cannot read statically (setup.py)
 
     def problem(
         self, path: str, line: int, message: str, *, column: int = 1, whole_file: bool = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from dvcflow.dvc.templating.model import TemplatingError
@@ -106,13 +105,18 @@ def _clone_node(node: Node) -> Node:
     return node
 
 
-@dataclass
 class Context:
     """dvc.parsing.context.Context: the variables, the files imported and the reserved keys."""
 
-    root: CtxDict
-    imports: dict[str, list[str] | None]
-    reserved: dict[str, None]
+    def __init__(
+        self,
+        root: CtxDict,
+        imports: dict[str, list[str] | None],
+        reserved: dict[str, None],
+    ) -> None:
+        self.root = root
+        self.imports = imports
+        self.reserved = reserved
 
     def clone(self) -> Context:
         """Context.clone (a deepcopy)."""
