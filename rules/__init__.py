@@ -10,7 +10,7 @@ A rule is a module with a docstring (its documentation), `CODE`, `NAME`, `SEVERI
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol, cast
@@ -33,15 +33,16 @@ class Rule(Protocol):
 
 
 def _names() -> list[tuple[str, str]]:
-    """(code, `family.module`) of every rule module, found without importing any."""
+    """(code, `family.module`) of every rule module, found without importing any (a listing
+    of the folders: pkgutil.iter_modules costs ~6% of a commit's run)."""
     found = []
-    for family in pkgutil.iter_modules(__path__):
-        if not family.ispkg:
+    for family in os.scandir(__path__[0]):
+        if not family.is_dir() or not os.path.isfile(os.path.join(family.path, "__init__.py")):
             continue
-        folder = [f"{__path__[0]}/{family.name}"]
-        for module in pkgutil.iter_modules(folder):
-            if _RULE_MODULE.match(module.name):
-                found.append((module.name[:6].upper(), f"{family.name}.{module.name}"))
+        for entry in os.listdir(family.path):
+            module, suffix = os.path.splitext(entry)
+            if suffix == ".py" and _RULE_MODULE.match(module):
+                found.append((module[:6].upper(), f"{family.name}.{module}"))
     return sorted(found)
 
 
