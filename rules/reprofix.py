@@ -93,9 +93,9 @@ class StageGraph:
                     queue.append(nxt)
         return [s for s in self.stages if id(s) in seen]
 
-    def is_last(self, stage: Stage, among: list[Stage]) -> bool:
-        ids = {id(s) for s in among}
-        return not any(id(s) in ids for s in self._downstream.get(id(stage), []))
+    def is_last(self, stage: Stage, among: set[int]) -> bool:
+        """No stage directly after `stage` is among these (their ids)."""
+        return not any(id(s) in among for s in self._downstream.get(id(stage), []))
 
 
 def graph(ctx: Context, view: View) -> StageGraph:
@@ -154,7 +154,8 @@ def _plan(
     before: str,
 ) -> ReproPlan:
     chain = pipeline_graph.downstream(*first)
-    last = [s for s in chain if s not in first and pipeline_graph.is_last(s, chain)]
+    ids = {id(s) for s in chain}
+    last = [s for s in chain if s not in first and pipeline_graph.is_last(s, ids)]
     targets = tuple(dict.fromkeys(s.address for s in [*first, *last]))
     paths: list[str] = []
     for member in chain:
