@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from dvcflow.context import Context
@@ -64,6 +64,11 @@ class StageGraph:
         for stage in self.stages:
             for upstream in self.upstream_of(stage):
                 self._downstream.setdefault(id(upstream), []).append(stage)
+        # What `repro_plan` computes, once per run: by stage, by dep path, by plan asked.
+        self.results: dict[int, tuple[str, ...]] = {}
+        self.dep_results: dict[str, tuple[str, ...]] = {}
+        self.plans: dict[Hashable, ReproPlan] = {}
+        self.ignores_asked = False
 
     def upstream_of(self, stage: Stage) -> Iterator[Stage]:
         """Stages writing a dep of this stage (the same path, a folder of it, or inside it)."""
@@ -88,9 +93,9 @@ class StageGraph:
                     queue.append(nxt)
         return [s for s in self.stages if id(s) in seen]
 
-    def is_last(self, stage: Stage, among: list[Stage]) -> bool:
-        ids = {id(s) for s in among}
-        return not any(id(s) in ids for s in self._downstream.get(id(stage), []))
+    def is_last(self, stage: Stage, among: set[int]) -> bool:
+        """No stage directly after `stage` is among these (their ids)."""
+        return not any(id(s) in among for s in self._downstream.get(id(stage), []))
 
 
 def graph(ctx: Context, view: View) -> StageGraph:
@@ -128,11 +133,29 @@ def repro_plan(
     force: bool = False,
     before: str = "",
 ) -> ReproPlan:
-    """Re-run `stages` and what follows them; stage every result, plus the paths `also` names."""
+    """Re-run `stages` and what follows them; stage every result, plus the paths `also` names.
+
+    Computed once per run for the same question (findings of DVF2 and DVF3 share plans)."""
     first = (stages,) if isinstance(stages, Stage) else tuple(stages)
+    extra = tuple(also)
     pipeline_graph = graph(ctx, view)
+    key = (tuple(id(s) for s in first), extra, force, before)
+    if key not in pipeline_graph.plans:
+        pipeline_graph.plans[key] = _plan(ctx, pipeline_graph, first, extra, force, before)
+    return pipeline_graph.plans[key]
+
+
+def _plan(
+    ctx: Context,
+    pipeline_graph: StageGraph,
+    first: tuple[Stage, ...],
+    also: tuple[str, ...],
+    force: bool,
+    before: str,
+) -> ReproPlan:
     chain = pipeline_graph.downstream(*first)
-    last = [s for s in chain if s not in first and pipeline_graph.is_last(s, chain)]
+    ids = {id(s) for s in chain}
+    last = [s for s in chain if s not in first and pipeline_graph.is_last(s, ids)]
     targets = tuple(dict.fromkeys(s.address for s in [*first, *last]))
     paths: list[str] = []
     for member in chain:
@@ -171,8 +194,16 @@ def commit_fix(stage: Stage, *also_stage: str) -> str:
     return project.command(f"dvc commit -f {shlex.quote(stage.address)} && git add {rel}")
 
 
-def _results(ctx: Context, pipeline_graph: StageGraph, stage: Stage) -> Iterator[str]:
+def _results(ctx: Context, pipeline_graph: StageGraph, stage: Stage) -> tuple[str, ...]:
     """dvc.lock, params files, Git-tracked outs and deps, `.dvc` files of the data it reads."""
+    key = id(stage)
+    if key not in pipeline_graph.results:
+        _ask_ignores(ctx, pipeline_graph)
+        pipeline_graph.results[key] = tuple(_stage_results(ctx, pipeline_graph, stage))
+    return pipeline_graph.results[key]
+
+
+def _stage_results(ctx: Context, pipeline_graph: StageGraph, stage: Stage) -> Iterator[str]:
     yield lock_path(stage.pipeline)
     workspace = ctx.workspace
     for param in stage.params:
@@ -185,7 +216,13 @@ def _results(ctx: Context, pipeline_graph: StageGraph, stage: Stage) -> Iterator
         yield from _dep_results(ctx, pipeline_graph, dep.repo_path)
 
 
-def _dep_results(ctx: Context, pipeline_graph: StageGraph, path: str) -> Iterator[str]:
+def _dep_results(ctx: Context, pipeline_graph: StageGraph, path: str) -> tuple[str, ...]:
+    if path not in pipeline_graph.dep_results:
+        pipeline_graph.dep_results[path] = tuple(_compute_dep_results(ctx, pipeline_graph, path))
+    return pipeline_graph.dep_results[path]
+
+
+def _compute_dep_results(ctx: Context, pipeline_graph: StageGraph, path: str) -> Iterator[str]:
     managed = pipeline_graph.managed_paths(path)
     data = [pipeline_graph.dvc_files[p].path for p in managed if p in pipeline_graph.dvc_files]
     if data:
@@ -211,12 +248,71 @@ def git_may_track(ctx: Context, path: str) -> bool:
     return not _git_ignores(ctx, path)
 
 
+def _ask_ignores(ctx: Context, pipeline_graph: StageGraph) -> None:
+    """Ask Git in one batch about every path a plan of this graph may ask about: the
+    `cache: false` outputs absent from the index and the work tree."""
+    if pipeline_graph.ignores_asked:
+        return
+    pipeline_graph.ignores_asked = True
+    absent = [
+        out.repo_path
+        for stage in pipeline_graph.stages
+        for out in stage.outs
+        if out.flag("cache", True) is False
+        and not ctx.staged.exists(out.repo_path)
+        and not (ctx.root / out.repo_path).exists()
+    ]
+    _ignored(ctx, absent)
+
+
 def _git_ignores(ctx: Context, path: str) -> bool:
     """`git check-ignore` for a path absent from the work tree, asked once per run and path."""
-    answers: dict[str, bool] = ctx.memo(_git_ignores, dict)
-    if path not in answers:
-        from dvcflow.git.repo import run_git
+    return _ignored(ctx, [path])[path]
 
-        args = ["-c", "core.quotePath=false", "check-ignore", "--", path]
-        answers[path] = bool(run_git(args, ctx.root, check=False).strip())
-    return answers[path]
+
+def _ignored(ctx: Context, paths: list[str]) -> dict[str, bool]:
+    """Whether Git ignores each path (`git check-ignore`): the paths not asked before this run
+    go to one `git check-ignore -z --stdin`, or one call each if that batch fails."""
+    answers: dict[str, bool] = ctx.memo(_git_ignores, dict)
+    new = list(dict.fromkeys(p for p in paths if p not in answers))
+    if new:
+        found = _check_ignore_batch(ctx, new)
+        if found is None:
+            found = {p for p in new if _check_ignore_one(ctx, p)}
+        answers.update((p, p in found) for p in new)
+    return answers
+
+
+def _check_ignore_batch(ctx: Context, paths: list[str]) -> set[str] | None:
+    """The ignored ones among `paths` (with --stdin, git lists only those; exit 1: none);
+    None when git fails (exit 128: a path outside the repository or beyond a symlink)."""
+    import subprocess
+
+    from dvcflow.git.repo import _git_env
+
+    data = "\0".join(paths).encode("utf-8", "surrogateescape") + b"\0"
+    try:
+        proc = subprocess.run(
+            ["git", "check-ignore", "-z", "--stdin"],
+            cwd=ctx.root,
+            input=data,
+            capture_output=True,
+            env=_git_env(),
+            check=False,
+        )
+    except OSError:
+        return None
+    if proc.returncode not in (0, 1):
+        return None
+    listed = proc.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
+    found = set(listed)
+    if (proc.returncode == 1) != (not found) or not found.issubset(paths):
+        return None  # not what check-ignore answers: ask one by one
+    return found
+
+
+def _check_ignore_one(ctx: Context, path: str) -> bool:
+    from dvcflow.git.repo import run_git
+
+    args = ["-c", "core.quotePath=false", "check-ignore", "--", path]
+    return bool(run_git(args, ctx.root, check=False).strip())

@@ -12,12 +12,13 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from dvcflow.dvc.yamlio import YamlError, child, load_yaml, to_plain
+from dvcflow.dvc.yamlio import PositionMap, PositionSeq, YamlError, child, load_yaml, to_plain
 
+_GENERATED_ANCHOR = r"id(?!000$)\d{3,}"  # ruamel's Serializer.ANCHOR_RE (compiled when met)
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+=-]*$")
 _RESERVED_PLAIN = frozenset(
     {
@@ -63,20 +64,39 @@ def deps_keypath(tree: Any, definition: str) -> str:
 def editable(tree: Any, definition: str) -> bool:
     """Whether new deps can be inserted as literal lines without changing their meaning.
 
-    `tree` is the round-trip tree (`YamlDocument.roundtrip`): flow style and anchors count.
+    `tree` is a document's position tree (`YamlDocument.tree`, which knows flow style and
+    anchors from the one parse) or ruamel's round-trip tree (`YamlDocument.roundtrip`): both
+    give the same answer, so the help line needs no round-trip parse.
     """
     body = stage_body(tree, definition)
-    if not isinstance(body, CommentedMap) or body.fa.flow_style() or getattr(body, "merge", None):
-        return False  # flow-style stages and `<<: *base` merges are left to the user
+    if not isinstance(body, (CommentedMap, PositionMap)) or _flow(body):
+        return False  # flow-style stages are left to the user
+    if getattr(body, "merge", None):
+        return False  # `<<: *base` merges (only in a round-trip tree) too
     deps = body.get("deps")
-    if "deps" in body and not isinstance(deps, CommentedSeq):
+    if "deps" in body and not isinstance(deps, (CommentedSeq, PositionSeq)):
         return False  # `deps: ${list}` and other interpolated values, `deps:` left empty
-    if deps is not None and deps.yaml_anchor() is not None:
+    if deps is not None and _anchor(deps) is not None:
         return False  # an anchor shared with other stages (`deps: &common [...]`, `*common`)
     if deps is not None and any(not isinstance(item, str) or "${" in item for item in deps):
         return False
     wdir = body.get("wdir")
     return not (isinstance(wdir, str) and "${" in wdir)
+
+
+def _flow(node: Any) -> bool:
+    if isinstance(node, (PositionMap, PositionSeq)):
+        return node.lc.flow
+    return bool(node.fa.flow_style())
+
+
+def _anchor(node: Any) -> str | None:
+    """The node's anchor as ruamel's round-trip tree keeps it: not the `idNNN` names ruamel's
+    own dumper generates (it drops those on reading)."""
+    if isinstance(node, (PositionMap, PositionSeq)):
+        anchor = node.lc.anchor
+        return None if anchor is None or re.match(_GENERATED_ANCHOR, anchor) else anchor
+    return cast("str | None", node.yaml_anchor())
 
 
 def has_dep(tree: Any, definition: str, dep: str) -> bool:

@@ -87,13 +87,17 @@ class Marks:
     """Where a position node and its keys or items start, like ruamel's LineCol (0-based).
 
     The C parser's own mark objects are kept (no tuple per node): `(mark.line, mark.column)`
-    is read only for the few nodes a finding asks about.
+    is read only for the few nodes a finding asks about. `flow` and `anchor` are what a
+    `--fix` edit must know of the node (`[a, b]` / `{a: 1}`, `&name`), as ruamel's round-trip
+    tree would say.
     """
 
-    __slots__ = ("items", "keys", "start")
+    __slots__ = ("anchor", "flow", "items", "keys", "start")
 
-    def __init__(self, start: Any) -> None:
+    def __init__(self, start: Any, flow: bool = False, anchor: str | None = None) -> None:
         self.start = start
+        self.flow = flow
+        self.anchor = anchor
         self.keys: dict[Any, Any] = {}
         self.items: list[Any] = []
 
@@ -331,7 +335,7 @@ class _EventReader:
                 if event.tag is not None:
                     raise _Unusual
                 container: Any = PositionMap() if kind is MappingStartEvent else PositionSeq()
-                lc = container.lc = Marks(event.start_mark)
+                lc = container.lc = Marks(event.start_mark, event.flow_style, event.anchor)
                 if event.anchor is not None:
                     self._anchor(event.anchor, container)
                     self._open.add(event.anchor)

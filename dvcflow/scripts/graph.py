@@ -418,11 +418,12 @@ class DependencyGraph:
         return RFiles(self.is_file, self._files_under or (lambda folder: []))
 
     def _r_edges(self, path: str, text: str, cwd: str) -> Iterator[_Edge]:
-        from dvcflow.scripts.rsource import rendered_files, sourced_files
+        from dvcflow.scripts.rsource import loaded_files
 
-        for sourced in sourced_files(text, cwd, self._r_files):
+        sourced_files, rendered_files = loaded_files(text, cwd, self._r_files)
+        for sourced in sourced_files:
             yield _Edge(sourced.path, "import", "r", (), sourced.cwd)
-        for document in rendered_files(text, cwd, self._r_files):
+        for document in rendered_files:
             invocation = Invocation("render", document, cwd, "document")
             roots = self.roots_for(invocation)
             yield _Edge(document, "script", "document", roots, _runs_in(invocation))

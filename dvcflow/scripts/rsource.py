@@ -51,15 +51,31 @@ class Sourced(NamedTuple):
 
 def sourced_files(text: str, cwd: str, files: RFiles) -> Iterator[Sourced]:
     """The files an R source loads with `source()` / `sys.source()` when run from `cwd`."""
+    return _sourced(strip_comments(text), cwd, files)
+
+
+def rendered_files(text: str, cwd: str, files: RFiles) -> Iterator[str]:
+    """Documents an R source renders: `rmarkdown::render(x)`, `quarto::quarto_render(x)`,
+    `knitr::knit(x)`, with `x` a literal, `file.path()` or `here()`, or piped into the call
+    (`here("r.qmd") %>% quarto_render()`)."""
+    return _rendered(strip_comments(text), cwd, files)
+
+
+def loaded_files(text: str, cwd: str, files: RFiles) -> tuple[list[Sourced], list[str]]:
+    """`sourced_files` and `rendered_files` of one R source, its comments stripped once."""
     code = strip_comments(text)
-    for match in _SOURCE_CALL.finditer(code):
+    return list(_sourced(code, cwd, files)), list(_rendered(code, cwd, files))
+
+
+def _sourced(code: str, cwd: str, files: RFiles) -> Iterator[Sourced]:
+    for match in _calls(_SOURCE_CALL, code):
         args = _call_args(code, match.end())
         first = _argument(args, 0, "file")
         path = _path(first, cwd, files) if first is not None else None
         if path is not None and files.is_file(path):
             chdir = (_named(args, "chdir") or "").strip() in _TRUE
             yield Sourced(path, posixpath.dirname(path) if chdir else cwd)
-    for match in _LIST_FILES.finditer(code):
+    for match in _calls(_LIST_FILES, code):
         statement = _statement(code, match.start())
         if _SOURCE_AS_VALUE.search(statement.replace(match.group(0), "", 1)):
             args = _call_args(code, match.end())
@@ -67,12 +83,8 @@ def sourced_files(text: str, cwd: str, files: RFiles) -> Iterator[Sourced]:
                 yield Sourced(path, cwd)
 
 
-def rendered_files(text: str, cwd: str, files: RFiles) -> Iterator[str]:
-    """Documents an R source renders: `rmarkdown::render(x)`, `quarto::quarto_render(x)`,
-    `knitr::knit(x)`, with `x` a literal, `file.path()` or `here()`, or piped into the call
-    (`here("r.qmd") %>% quarto_render()`)."""
-    code = strip_comments(text)
-    for match in _RENDER_CALL.finditer(code):
+def _rendered(code: str, cwd: str, files: RFiles) -> Iterator[str]:
+    for match in _calls(_RENDER_CALL, code):
         piped = _PIPED.search(code, max(0, match.start() - 500), match.start())
         if piped is not None:
             expr: str | None = piped["expr"]
@@ -89,7 +101,7 @@ def expression_files(expression: str) -> list[str]:
     code = strip_comments(expression)
     found: list[str] = []
     for pattern, name in ((_RENDER_CALL, "input"), (_SOURCE_CALL, "file")):
-        for match in pattern.finditer(code):
+        for match in _calls(pattern, code):
             first = _argument(_call_args(code, match.end()), 0, name)
             literal = _string(first) if first is not None else None
             if literal:
@@ -101,11 +113,11 @@ def strip_comments(text: str) -> str:
     """R code without `#` comments (a `#` inside a string stays)."""
     if "#" not in text:
         return text
-    return _STRING_OR_COMMENT.sub(_drop_comment, text)
+    return _STRING_OR_COMMENT.sub(_kept, text)
 
 
-def _drop_comment(match: re.Match[str]) -> str:
-    return "" if match.group().startswith("#") else match.group()
+def _kept(match: re.Match[str]) -> str:
+    return match[1] or ""  # code and strings (group 1) stay, a comment goes
 
 
 def _quoted(q: str) -> str:
@@ -113,8 +125,40 @@ def _quoted(q: str) -> str:
     return rf"{q}[^{q}\\]*(?:\\[\s\S]?[^{q}\\]*)*(?:{q}|\Z)"
 
 
-# Scanned left to right: strings are kept whole, comments (to the line's end) dropped.
-_STRING_OR_COMMENT = re.compile("|".join([_quoted('"'), _quoted("'"), _quoted("`"), r"#[^\n]*"]))
+# Scanned left to right: runs of code and whole strings are kept (group 1, one match up to the
+# next comment), comments (to the line's end) dropped.
+_STRING_OR_COMMENT = re.compile(
+    "((?:[^\"'`#]+|" + "|".join([_quoted('"'), _quoted("'"), _quoted("`")]) + r")+)|#[^\n]*"
+)
+
+
+# -- finding calls -----------------------------------------------------------------------------
+def _calls(pattern: re.Pattern[str], code: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(code)`, with the regex tried only where a match can start: up to
+    `back` characters before one of the pattern's keywords (found with `str.find`; every match
+    holds one), left to right, as finditer would."""
+    keywords, back = _KEYWORDS[pattern]
+    starts: set[int] = set()
+    for keyword in keywords:
+        at = code.find(keyword)
+        while at != -1:
+            starts.update(range(max(0, at - back), at + 1))
+            at = code.find(keyword, at + 1)
+    done = 0
+    for start in sorted(starts):
+        if start >= done:
+            match = pattern.match(code, start)
+            if match is not None:
+                yield match
+                done = match.end()
+
+
+# pattern -> (words every match holds, how far before one a match may start)
+_KEYWORDS: dict[re.Pattern[str], tuple[tuple[str, ...], int]] = {
+    _SOURCE_CALL: (("source",), len("base::sys.")),
+    _LIST_FILES: (("list.files", "dir"), len("base::")),
+    _RENDER_CALL: (("render", "knit"), len("rmarkdown::quarto_")),
+}
 
 
 # -- calls -------------------------------------------------------------------------------------

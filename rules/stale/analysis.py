@@ -8,6 +8,7 @@ way for all three.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -134,10 +135,24 @@ def _still_valid(ctx: Context, stored: dict[str, object]) -> bool:
     return all(_blob(ctx, path) == blob for path, blob in read.items())
 
 
-def _blob(ctx: Context, path: str) -> str | None:
-    from dvcflow.git.blobcache import staged_blob
-
-    return staged_blob(ctx, path)
+def _blob(ctx: Context, path: str, hops: int = 0) -> str | None:
+    """What names a dependency file's staged content: its blob id; for a symlink (such as
+    `python/requirements.txt -> ../requirements.txt`), the link's blob id and what it resolves
+    to in the index (`-` for nothing: a dangling link reads as absent). None where no answer
+    is kept: a submodule, a link leaving the repository, a loop, an absent path."""
+    entry = ctx.repo.index().get(path)
+    if entry is None or entry.is_submodule:
+        return None
+    if not entry.is_symlink:
+        return entry.sha
+    target = ctx.repo.blobs.read(entry.sha).decode("utf-8", "surrogateescape")
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    if target.startswith("/") or resolved == ".." or resolved.startswith("../") or hops > 8:
+        return None
+    if resolved not in ctx.repo.index():
+        return f"{entry.sha}>-"
+    at_target = _blob(ctx, resolved, hops + 1)
+    return f"{entry.sha}>{at_target}" if at_target is not None else None
 
 
 def verdict_finding(

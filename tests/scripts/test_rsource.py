@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
+from dvcflow.scripts import rsource
 from dvcflow.scripts.julia import included_paths
 from dvcflow.scripts.notebooks import included_documents
-from dvcflow.scripts.rsource import RFiles, expression_files, rendered_files, sourced_files
+from dvcflow.scripts.rsource import (
+    RFiles,
+    expression_files,
+    loaded_files,
+    rendered_files,
+    sourced_files,
+)
 
 FILES = [
     "R/helpers.R",
@@ -128,3 +138,61 @@ def test_unbalanced_and_huge_sources_are_read_in_linear_time() -> None:
     text = 'source("utils.R"\n' * 2_000 + "walk(list.files(\n" * 500 + "x %>% render(\n" * 500
     assert sourced(text) == []
     assert list(rendered_files(text, "", r_files())) == []
+
+
+# -- the scan: comments stripped once, calls found where their keywords are ----------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('# source("utils.R")\n', []),  # in a comment
+        # in a string: read as code, as the full scan did (calls are not parsed)
+        ("x <- \"source('utils.R')\"\n", ["utils.R"]),
+        ("x <- 'a # b'; source('utils.R')", ["utils.R"]),  # a `#` in a string is no comment
+        ('x <- "no comment # source("utils.R")', ["utils.R"]),  # the `#` is in the string
+        ('x <- "unterminated # source(utils.R)', []),  # the string runs to the end
+        ('source("utils.R")', ["utils.R"]),  # at the file's end, no newline
+        ('f()\nsource(\n  "R/helpers.R",\n  local = TRUE\n)\n', ["R/helpers.R"]),  # multi-line
+        ('source  (\n"utils.R")', ["utils.R"]),  # space and newline before `(`
+        ('base::sys.source("R/setup.R")', ["R/setup.R"]),
+        ('sourcesource("utils.R")', []),
+        (
+            'source("utils.R") # source("R/setup.R")\nsource("R/helpers.R")',
+            ["utils.R", "R/helpers.R"],
+        ),
+    ],
+)
+def test_source_calls_found_as_a_full_scan(text: str, expected: list[str]) -> None:
+    assert [path for path, _ in sourced(text)] == expected
+
+
+def test_loaded_files_strips_once_and_answers_as_each_reader() -> None:
+    text = '# c\nsource("utils.R")\nrmarkdown::render("R/README.md") # source("R/setup.R")\n'
+    sourced_paths, rendered = loaded_files(text, "", r_files())
+    assert sourced_paths == list(sourced_files(text, "", r_files()))
+    assert rendered == list(rendered_files(text, "", r_files())) == ["R/README.md"]
+
+
+_TOKENS = [
+    "source", "sys.", "base::", "list.files", "dir", "render", "quarto_", "knit", "knitr::",
+    "rmarkdown::", "quarto::", "(", ")", " ", "\n", "#", '"', "'", "`", "\\", "x", ".", "$",
+    "@", "_", ",", "=", "r",
+]  # fmt: skip
+
+
+def _old_strip(text: str) -> str:
+    """The per-match scan the reader had before runs of code were matched whole."""
+    quoted = [rsource._quoted(q) for q in "\"'`"]
+    pattern = re.compile("|".join([*quoted, r"#[^\n]*"]))
+    return pattern.sub(lambda m: "" if m.group().startswith("#") else m.group(), text)
+
+
+def test_windowed_scan_equals_full_scan() -> None:
+    """Random R-like text: `_calls` finds what `finditer` finds; stripping keeps what the
+    per-match scan kept."""
+    rng = random.Random(17)
+    for _ in range(3000):
+        text = "".join(rng.choice(_TOKENS) for _ in range(rng.randint(0, 40)))
+        assert rsource.strip_comments(text) == _old_strip(text), text
+        for pattern in rsource._KEYWORDS:
+            found = [m.span() for m in rsource._calls(pattern, text)]
+            assert found == [m.span() for m in pattern.finditer(text)], (pattern, text)
