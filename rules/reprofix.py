@@ -276,43 +276,10 @@ def _ignored(ctx: Context, paths: list[str]) -> dict[str, bool]:
     answers: dict[str, bool] = ctx.memo(_git_ignores, dict)
     new = list(dict.fromkeys(p for p in paths if p not in answers))
     if new:
-        found = _check_ignore_batch(ctx, new)
+        from dvcflow.git.repo import check_ignore, check_ignore_one
+
+        found = check_ignore(ctx.root, new)
         if found is None:
-            found = {p for p in new if _check_ignore_one(ctx, p)}
+            found = {p for p in new if check_ignore_one(ctx.root, p)}
         answers.update((p, p in found) for p in new)
     return answers
-
-
-def _check_ignore_batch(ctx: Context, paths: list[str]) -> set[str] | None:
-    """The ignored ones among `paths` (with --stdin, git lists only those; exit 1: none);
-    None when git fails (exit 128: a path outside the repository or beyond a symlink)."""
-    import subprocess
-
-    from dvcflow.git.repo import _git_env
-
-    data = "\0".join(paths).encode("utf-8", "surrogateescape") + b"\0"
-    try:
-        proc = subprocess.run(
-            ["git", "check-ignore", "-z", "--stdin"],
-            cwd=ctx.root,
-            input=data,
-            capture_output=True,
-            env=_git_env(),
-            check=False,
-        )
-    except OSError:
-        return None
-    if proc.returncode not in (0, 1):
-        return None
-    listed = proc.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
-    found = set(listed)
-    if (proc.returncode == 1) != (not found) or not found.issubset(paths):
-        return None  # not what check-ignore answers: ask one by one
-    return found
-
-
-def _check_ignore_one(ctx: Context, path: str) -> bool:
-    from dvcflow.git.repo import run_git
-
-    args = ["-c", "core.quotePath=false", "check-ignore", "--", path]
-    return bool(run_git(args, ctx.root, check=False).strip())

@@ -50,6 +50,35 @@ def run_git(args: list[str], cwd: Path | str, *, check: bool = True) -> bytes:
     return proc.stdout
 
 
+def check_ignore(root: Path | str, paths: list[str]) -> set[str] | None:
+    """The ones among `paths` Git ignores, in one `git check-ignore -z --stdin` (it lists only
+    those; exit 1: none); None when git fails (exit 128: a path outside the repository or
+    beyond a symlink), for the caller to ask `check_ignore_one` per path."""
+    data = "\0".join(paths).encode("utf-8", "surrogateescape") + b"\0"
+    try:
+        proc = subprocess.run(
+            ["git", "check-ignore", "-z", "--stdin"],
+            cwd=root,
+            input=data,
+            capture_output=True,
+            env=_git_env(),
+            check=False,
+        )
+    except OSError:
+        return None
+    if proc.returncode not in (0, 1):
+        return None
+    found = set(proc.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1])
+    if (proc.returncode == 1) != (not found) or not found.issubset(paths):
+        return None  # not what check-ignore answers: ask one by one
+    return found
+
+
+def check_ignore_one(root: Path | str, path: str) -> bool:
+    args = ["-c", "core.quotePath=false", "check-ignore", "--", path]
+    return bool(run_git(args, root, check=False).strip())
+
+
 class _Started:
     """A git command started ahead of its use: git works on another core while Python goes on
     (loading the rules); its output is read, and checked, where it is needed."""

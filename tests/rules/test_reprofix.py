@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from dvcflow.context import Context
+from dvcflow.git.repo import check_ignore, check_ignore_one
 from dvcflow.rules import reprofix
 from dvcflow.rules.reprofix import graph, repro_plan
 
@@ -48,7 +49,7 @@ def _repo(repo: Repo) -> None:
 
 
 def _per_path(ctx: Context, paths: list[str]) -> dict[str, bool]:
-    return {p: reprofix._check_ignore_one(ctx, p) for p in paths}
+    return {p: check_ignore_one(ctx.root, p) for p in paths}
 
 
 def test_plans_and_results_are_computed_once(repo: Repo) -> None:
@@ -84,8 +85,8 @@ def test_batch_answers_as_one_call_each(repo: Repo) -> None:
     _repo(repo)
     ctx = Context.from_cwd(repo.root)
     try:
-        assert reprofix._check_ignore_batch(ctx, ["kept.json", "x/y"]) == set()  # exit 1
-        assert reprofix._check_ignore_batch(ctx, ABSENT) == set(ABSENT[:3])
+        assert check_ignore(ctx.root, ["kept.json", "x/y"]) == set()  # exit 1
+        assert check_ignore(ctx.root, ABSENT) == set(ABSENT[:3])
         assert reprofix._ignored(ctx, ["prepare.py"]) == {"prepare.py": False}  # tracked
     finally:
         ctx.close()
@@ -99,7 +100,7 @@ def test_a_failing_batch_is_asked_one_by_one(repo: Repo) -> None:
     ctx = Context.from_cwd(repo.root)
     try:
         asked = ["scores/prepare.json", "link/out.json", "kept.json"]
-        assert reprofix._check_ignore_batch(ctx, asked) is None
+        assert check_ignore(ctx.root, asked) is None
         assert reprofix._ignored(ctx, asked) == {
             "scores/prepare.json": True,
             "link/out.json": False,
