@@ -12,7 +12,6 @@ import ast
 import posixpath
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -37,28 +36,28 @@ class Root(NamedTuple):
     fallback: bool = False
 
 
-@dataclass
 class ImportRequest:
-    module: str  # "a.b" (relative part for level > 0)
-    names: tuple[str, ...]  # `from module import names`; () for `import module`
-    level: int
+    def __init__(self, module: str, names: tuple[str, ...], level: int) -> None:
+        self.module = module  # "a.b" (relative part for level > 0)
+        self.names = names  # `from module import names`; () for `import module`
+        self.level = level
 
 
-@dataclass
 class SysPathEntry:
-    where: str  # "front" | "back"
-    expr: ast.expr
+    def __init__(self, where: str, expr: ast.expr) -> None:
+        self.where = where  # "front" | "back"
+        self.expr = expr
 
 
-@dataclass
 class ParsedPython:
     """A Python source reduced to what dependency analysis needs."""
 
-    imports: list[ImportRequest] = field(default_factory=list)
-    sys_path: list[SysPathEntry] = field(default_factory=list)
-    names: dict[str, ast.expr] = field(default_factory=dict)  # module-level NAME = expr
-    runs: list[str] = field(default_factory=list)  # notebook `%run` targets
-    trivial: bool = False  # no statements besides a docstring
+    def __init__(self, imports: list[ImportRequest] | None = None, trivial: bool = False) -> None:
+        self.imports: list[ImportRequest] = [] if imports is None else imports
+        self.sys_path: list[SysPathEntry] = []
+        self.names: dict[str, ast.expr] = {}  # module-level NAME = expr
+        self.runs: list[str] = []  # notebook `%run` targets
+        self.trivial = trivial  # no statements besides a docstring
 
 
 class StoredParses:

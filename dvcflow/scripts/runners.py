@@ -9,7 +9,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from dvcflow.scripts.invocation import Invocation, Language, Scanner
 from dvcflow.scripts.shell import Command, Shell, operands, skip_options
@@ -87,7 +86,7 @@ def _python_module(
         ]
     tool = _MODULE_COMMANDS.get(module)
     if tool is not None:
-        return scanner.dispatch(replace(command, words=[tool, *rest]))
+        return scanner.dispatch(command.replace(words=[tool, *rest]))
     return []
 
 
@@ -208,7 +207,7 @@ def _jupyter(scanner: Scanner, command: Command) -> list[Invocation]:
     if len(words) < 2:
         return []
     sub = words[1]
-    rest = replace(command, words=[f"jupyter-{sub}", *words[2:]])
+    rest = command.replace(words=[f"jupyter-{sub}", *words[2:]])
     if sub == "nbconvert":
         return _nbconvert(scanner, rest)
     if sub == "execute":
@@ -393,7 +392,7 @@ _RUNNERS: dict[str, Runner] = {
     "jupyter": _jupyter,
     "jupyter-nbconvert": _nbconvert,
     "jupyter-execute": lambda scanner, command: _jupyter(
-        scanner, replace(command, words=["jupyter", "execute", *command.words[1:]])
+        scanner, command.replace(words=["jupyter", "execute", *command.words[1:]])
     ),
     "papermill": _papermill,
     "quarto": _quarto,

@@ -13,7 +13,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from typing import Any
 
 REPO = "//repo/"  # marks a token already resolved to a repo-relative path
 _OPERATOR_CHARS = ";&|()<>"
@@ -29,23 +29,29 @@ KEYWORDS = frozenset({"!", "{", "}", "then", "do", "else", "elif", "if", "while"
 SKIPPED_COMPOUNDS = frozenset({"for", "case", "select", "function", "esac", "done", "fi", "in"})
 
 
-@dataclass
 class Shell:
     """What lasts between the simple commands of one shell: folder and exported variables."""
 
-    cwd: str | None  # None once a `cd` goes somewhere that cannot be known statically
-    env: dict[str, str] = field(default_factory=dict)
-    dirs: list[str | None] = field(default_factory=list)  # pushd stack
+    def __init__(self, cwd: str | None, env: dict[str, str] | None = None) -> None:
+        self.cwd = cwd  # None once a `cd` goes somewhere that cannot be known statically
+        self.env: dict[str, str] = {} if env is None else env
+        self.dirs: list[str | None] = []  # pushd stack
 
 
-@dataclass
 class Command:
     """One simple command: its words, its stdin redirection, and its environment."""
 
-    words: list[str]
-    stdin: str | None
-    env: dict[str, str]
-    cwd: str | None
+    def __init__(
+        self, words: list[str], stdin: str | None, env: dict[str, str], cwd: str | None
+    ) -> None:
+        self.words = words
+        self.stdin = stdin
+        self.env = env
+        self.cwd = cwd
+
+    def replace(self, **changes: Any) -> Command:
+        """A copy with some fields changed (dataclasses.replace's contract)."""
+        return Command(**{**vars(self), **changes})
 
 
 # -- tokenizing --------------------------------------------------------------------------------
@@ -213,7 +219,7 @@ def skip_options(
 
 def rest(command: Command, start: int) -> Command:
     """The command after its wrapper's words."""
-    return replace(command, words=command.words[start:])
+    return command.replace(words=command.words[start:])
 
 
 def operands(words: list[str], start: int, with_arg: frozenset[str]) -> list[str]:

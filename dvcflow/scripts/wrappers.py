@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from dvcflow.scripts.shell import ASSIGNMENT, Command, join, rest, skip_options
 
@@ -41,7 +40,7 @@ def _env(command: Command) -> Command | None:
         key, value = words[start].split("=", 1)
         env[key] = value
         start += 1
-    return replace(rest(command, start), env=env, cwd=cwd)
+    return rest(command, start).replace(env=env, cwd=cwd)
 
 
 def _subcommand_wrapper(
@@ -64,7 +63,7 @@ def _subcommand_wrapper(
         for key, value in (*global_values.items(), *run_values.items()):
             if key in chdir_options:
                 cwd = join(cwd, value)
-        return replace(rest(command, start), cwd=cwd)
+        return rest(command, start).replace(cwd=cwd)
 
     return unwrap
 
@@ -129,9 +128,9 @@ def _uv(command: Command) -> Command | None:
     options = command.words[run_at + 1 : len(command.words) - len(inner.words)]
     words = inner.words
     if any(o in ("-m", "--module") for o in options) and words:
-        return replace(inner, words=["python", "-m", *words])
+        return inner.replace(words=["python", "-m", *words])
     if words and (words[0].endswith(".py") or any(o in ("-s", "--script") for o in options)):
-        return replace(inner, words=["python", *words])
+        return inner.replace(words=["python", *words])
     return inner
 
 

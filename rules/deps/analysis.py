@@ -12,7 +12,6 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,12 +34,12 @@ if TYPE_CHECKING:
 MAX_NAMED_INSTANCES = 5
 
 
-@dataclass
 class StageFiles:
     """The local files one stage needs, as found in its command and the scripts it runs."""
 
-    scripts: list[Dependency] = field(default_factory=list)  # run by the cmd or by a script
-    imports: list[Dependency] = field(default_factory=list)  # imported / sourced by them
+    def __init__(self) -> None:
+        self.scripts: list[Dependency] = []  # run by the cmd or by a script
+        self.imports: list[Dependency] = []  # imported / sourced by them
 
     @property
     def paths(self) -> list[str]:
