@@ -21,6 +21,11 @@ run each, then `--runs` rounds taking turns:
 It prints per repository the medians (the range over `--rounds` rounds), the ratios to
 `dvc status`, and which engine judged the DVF2 stages (`dvcflow-check --all --select DVF2
 --statistics`): `fast`, `fast+dvc(N)` (N stages handed over), or `dvc` (the whole project).
+Run it with the Python of a regular install, as pre-commit builds the hook's environment
+(`python3 -m venv V && V/bin/pip install '.[dvc]' dvc==3.67.1 && V/bin/python bench/real.py
+...`): the commands timed are those beside that Python. An editable install (`pip install -e`)
+adds its import hook to every start (~10 ms), which no user's hook pays.
+
 Not a test: timings depend on the machine. Targets (issue 17): pre-commit median <= 0.15x
 `dvc status` and worst <= 0.25x; `--all` median <= 0.20x and worst <= 0.50x; the fast path
 judges >= 95% of the projects without handing a stage to DVC.
