@@ -56,7 +56,7 @@ class DvcProject:
         (DVC must run inside its project), as run from `cwd`: `dvc --cd <root>` and
         `git -C <root>`, never `cd`, which would leave an interactive shell in another folder
         for the next help line."""
-        rel = posixpath.relpath(self.root or ".", self.cwd or ".")
+        rel = self._root_from_cwd
         if rel == ".":
             return shell
         steps = []
@@ -65,6 +65,12 @@ class DvcProject:
             flag = {"dvc": "--cd", "git": "-C"}.get(tool)
             steps.append(f"{tool} {flag} {shlex.quote(rel)} {rest}" if flag else step)
         return " && ".join(steps)
+
+    @cached_property
+    def _root_from_cwd(self) -> str:
+        """The project's root as `cwd` reaches it (relpath asks the OS for the working folder:
+        once, not once per help line)."""
+        return posixpath.relpath(self.root or ".", self.cwd or ".")
 
     def contains(self, path: str) -> bool:
         return is_within(path, self.root)
