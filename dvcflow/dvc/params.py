@@ -7,7 +7,6 @@ top-level assignments and class attributes DVC's `parse_py` reads with `ast` (ne
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 import posixpath
 import re
@@ -20,11 +19,6 @@ from dvcflow.dvc.yamlio import YamlDocument, YamlError, load_yaml
 
 if TYPE_CHECKING:
     from dvcflow.git.snapshot import Snapshot
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 _ALIAS = re.compile(r"(^|[\s\[{,:])\*[^\s,\]}]+", re.MULTILINE)
@@ -125,6 +119,10 @@ def _parse_json(text: str) -> dict[str, Any]:
 
 
 def _parse_toml(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported here: it compiles its regexps when imported
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -298,5 +296,7 @@ def leaf_keys(data: Any, prefix: str = "", depth: int = 0) -> Iterator[str]:
 
 def suggestion(data: Any, key: str) -> str | None:
     """The closest existing key to a missing one, if one is close."""
+    import difflib
+
     matches = difflib.get_close_matches(key, list(leaf_keys(data)), n=1, cutoff=0.75)
     return matches[0] if matches else None
