@@ -43,7 +43,7 @@ from dvcflow.dvc.params import (
     ParamsError,
     has_param,
     is_wildcard,
-    parse_params,
+    read_params,
     suggestion,
 )
 from dvcflow.dvc.pipeline import ParamDecl, Stage
@@ -124,7 +124,7 @@ def _params(an: DepsAnalysis, path: str) -> Any:
     """The params file's data, parsed once per run (raises ParamsError every time)."""
     if path not in an.params_data:
         try:
-            an.params_data[path] = parse_params(an.snapshot.read_text(path), path)
+            an.params_data[path] = read_params(an.snapshot, path)
         except DvcflowError as exc:
             an.params_data[path] = ParamsError(exc.message, exc.line)
         except FileNotFoundError as exc:  # listed, but a symlink to a file that is not there
