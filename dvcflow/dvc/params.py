@@ -242,8 +242,9 @@ def has_param(data: Any, key: str) -> bool:
 
 
 def has_empty_key(data: Any) -> bool:
-    """Whether a mapping anywhere in the data has an empty-string key: dpath's walk, which
-    `dpath.get` runs over the whole document, raises InvalidKeyName there and DVC fails."""
+    """Whether a mapping anywhere in the data has an empty-string key. `dpath.get` walks the
+    whole document and refuses one (InvalidKeyName) unless dpath.options allows it, which
+    opening a DVC Repo does (dvc.repo.plots sets it): such a file is left to DVC itself."""
     stack = [data]
     while stack:
         node = stack.pop()

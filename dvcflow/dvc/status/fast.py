@@ -110,7 +110,7 @@ def _params_status(ws: Workspace, plan: ParamsPlan) -> str | dict[str, str] | No
 def _tracked_values(config: Any, keys: Iterable[str]) -> dict[str, Any]:
     """`read_param_file(..., flatten=True)`: the keys DVC finds, by `params.lookup`."""
     if has_empty_key(config):
-        raise Unsupported("a params file has an empty key (dpath refuses it)")
+        raise Unsupported("a params file has an empty key (left to DVC's dpath settings)")
     actual: dict[str, Any] = {}
     for key in keys:
         try:
