@@ -1,10 +1,12 @@
 """Adding entries to a stage's `deps` in dvc.yaml text, changing no other byte.
 
-The file is never re-dumped: ruamel.yaml's round-trip positions say where the stage and its
-`deps` are, and the new lines are inserted as text in the file's own style (block or flow list,
-dash indentation, quoting, line endings). The result is parsed again and must equal the
-original data plus exactly the new entries; if not, or if the stage cannot be edited safely
-(deps built by `${...}` interpolation, a flow-style stage, a `${}` wdir), nothing is edited.
+The file is never re-dumped: the positions read with the document (`YamlDocument.tree`: the C
+parser's marks, or ruamel's round-trip tree where only ruamel's full loader reads the file) say
+where the stage and its `deps` are, and the new lines are inserted as text in the file's own
+style (block or flow list, dash indentation, quoting, line endings). The result is parsed again
+and must equal the original data plus exactly the new entries; if not, or if the stage cannot
+be edited safely (deps built by `${...}` interpolation, a flow-style stage, a `${}` wdir),
+nothing is edited.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dvcflow.dvc.yamlio import PositionMap, PositionSeq, YamlError, child, load_yaml, to_plain
 
+_MAPS = (CommentedMap, PositionMap)
+_SEQS = (CommentedSeq, PositionSeq)
 _GENERATED_ANCHOR = r"id(?!000$)\d{3,}"  # ruamel's Serializer.ANCHOR_RE (compiled when met)
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+=-]*$")
 _RESERVED_PLAIN = frozenset(
@@ -65,16 +69,16 @@ def editable(tree: Any, definition: str) -> bool:
     """Whether new deps can be inserted as literal lines without changing their meaning.
 
     `tree` is a document's position tree (`YamlDocument.tree`, which knows flow style and
-    anchors from the one parse) or ruamel's round-trip tree (`YamlDocument.roundtrip`): both
-    give the same answer, so the help line needs no round-trip parse.
+    anchors from the one parse), the tree `add_deps` edits with: the help line offers `--fix`
+    exactly where `--fix` can edit.
     """
     body = stage_body(tree, definition)
-    if not isinstance(body, (CommentedMap, PositionMap)) or _flow(body):
+    if not isinstance(body, _MAPS) or _flow(body):
         return False  # flow-style stages are left to the user
     if getattr(body, "merge", None):
         return False  # `<<: *base` merges (only in a round-trip tree) too
     deps = body.get("deps")
-    if "deps" in body and not isinstance(deps, (CommentedSeq, PositionSeq)):
+    if "deps" in body and not isinstance(deps, _SEQS):
         return False  # `deps: ${list}` and other interpolated values, `deps:` left empty
     if deps is not None and _anchor(deps) is not None:
         return False  # an anchor shared with other stages (`deps: &common [...]`, `*common`)
@@ -103,7 +107,7 @@ def has_dep(tree: Any, definition: str, dep: str) -> bool:
     """Whether the stage already lists `dep` (or a folder holding it) as written in the file."""
     body = stage_body(tree, definition)
     deps = child(body, "deps")
-    if not isinstance(deps, CommentedSeq):
+    if not isinstance(deps, _SEQS):
         return False
     target = _norm(dep)
     for item in deps:
@@ -122,7 +126,7 @@ def add_deps(text: str, definition: str, deps: Sequence[str]) -> str | None:
         document = load_yaml(text)
     except YamlError:
         return None
-    tree = document.roundtrip
+    tree = document.tree
     if not editable(tree, definition):
         return None
     wanted = list(dict.fromkeys(d for d in deps if not has_dep(tree, definition, d)))
@@ -132,9 +136,9 @@ def add_deps(text: str, definition: str, deps: Sequence[str]) -> str | None:
     eol = "\r\n" if "\r\n" in text else "\n"
     lines = text.splitlines(keepends=True)
     existing = body.get("deps")
-    if isinstance(existing, CommentedSeq) and (existing.fa.flow_style() or not len(existing)):
+    if isinstance(existing, _SEQS) and (_flow(existing) or not len(existing)):
         inserts = _flow_inserts(text, lines, existing, wanted, eol)
-    elif isinstance(existing, CommentedSeq) and len(existing):
+    elif isinstance(existing, _SEQS) and len(existing):
         inserts = _block_inserts(text, lines, existing, wanted, eol)
     elif existing is None and "deps" not in body:
         inserts = _new_key_inserts(text, lines, tree, definition, wanted, eol)
@@ -148,7 +152,7 @@ def add_deps(text: str, definition: str, deps: Sequence[str]) -> str | None:
 
 # -- block lists -------------------------------------------------------------------------------
 def _block_inserts(
-    text: str, lines: list[str], seq: CommentedSeq, wanted: list[str], eol: str
+    text: str, lines: list[str], seq: Any, wanted: list[str], eol: str
 ) -> list[_Insert] | None:
     dash_col = seq.lc.col
     first_line, first_col = seq.lc.item(0)
@@ -182,7 +186,7 @@ def _after_line(text: str, lines: list[str], index: int, new: str, eol: str) -> 
 
 # -- flow lists --------------------------------------------------------------------------------
 def _flow_inserts(
-    text: str, lines: list[str], seq: CommentedSeq, wanted: list[str], eol: str
+    text: str, lines: list[str], seq: Any, wanted: list[str], eol: str
 ) -> list[_Insert] | None:
     start = _offset(lines, seq.lc.line, seq.lc.col)
     if text[start : start + 1] != "[":
@@ -315,11 +319,11 @@ def _last_content_line(lines: list[str], boundary: int, key_col: int) -> int:
 def _sequence_offset(tree: Any) -> int:
     """How far this file indents list dashes below their key (DVC itself writes 0)."""
     for body in (child(tree, "stages") or {}).values():
-        if not isinstance(body, CommentedMap):
+        if not isinstance(body, _MAPS):
             continue
         for key in ("deps", "outs", "params", "metrics", "plots"):
             seq = body.get(key)
-            if isinstance(seq, CommentedSeq) and not seq.fa.flow_style() and len(seq):
+            if isinstance(seq, _SEQS) and not _flow(seq) and len(seq):
                 return max(int(seq.lc.col) - int(body.lc.key(key)[1]), 0)
     return 0
 

@@ -2,9 +2,9 @@
 
 `load_yaml` returns plain Python data (dict, list, str, int, float, bool, None, date) for
 comparisons and templating, read with ruamel's safe loader (C-accelerated by ruamel.yaml.clib,
-as DVC's own `parse_yaml`). The round-trip tree that knows every node's line and column is
-parsed only when a position is asked for: a clean run never pays for it. Guards:
-merge-conflict markers, alias bombs and pathological nesting end in a YamlError naming the line.
+as DVC's own `parse_yaml`), whose mappings and lists also know where each key and item starts.
+Guards: merge-conflict markers, alias bombs and pathological nesting end in a YamlError naming
+the line.
 """
 
 from __future__ import annotations
@@ -52,9 +52,10 @@ class YamlDocument:
     The data's mappings and lists are PositionMap/PositionSeq: plain dicts and lists with an
     `lc` (Marks) as ruamel's round-trip containers have, filled from the C parser's marks in
     the one parse that builds the data, so a finding's position costs a dictionary lookup.
-    `tree` is that data (ruamel's round-trip tree where only ruamel's full loader can read
-    the file: tags, merge keys, ...). `roundtrip` is ruamel's round-trip tree (flow style,
-    anchors, comments) for `--fix` edits only: a pure-Python parse, on first use.
+    `tree` is that data, which findings and `--fix` edits read positions from; where only
+    ruamel's full loader can read the file (tags, merge keys, ...), `tree` is ruamel's
+    round-trip tree (`roundtrip`, a pure-Python parse on first use, which refuses some files
+    libyaml reads, such as a tab before a comment: None then).
     """
 
     def __init__(self, data: Any, tree: Any = None, text: str | None = None) -> None:

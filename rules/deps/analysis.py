@@ -264,7 +264,7 @@ class DepsAnalysis:
         """Where and how a missing `path` goes under the group's deps (one line to add)."""
         first = group[0]
         pipeline = first.pipeline
-        # The position tree read with dvc.yaml answers; ruamel's round trip runs for --fix only.
+        # The position tree read with dvc.yaml answers, the one `--fix` edits from.
         tree = pipeline.document.tree if pipeline.document is not None else None
         texts = {scalar(posixpath.relpath(path, s.wdir or ".")) for s in group}
         keypath = deps_keypath(tree, first.definition) if tree is not None else "deps"

@@ -192,7 +192,7 @@ class LockAnalysis:
         return self._params[path]
 
     def _params_tree(self, path: str) -> Any:
-        """The round-trip YAML tree of a params file, for positions (None if not YAML)."""
+        """The position tree of a params file, for positions (None if not YAML)."""
         if path not in self._trees:
             self._trees[path] = None
             if posixpath.splitext(path)[1].lower() not in (".json", ".toml", ".py"):

@@ -1,12 +1,13 @@
 """`editable` answers from the position tree exactly as from ruamel's round-trip tree, so a
-DVF101/DVF102 help line never pays for the pure-Python round-trip parse."""
+DVF101/DVF102 help line never pays for the pure-Python round-trip parse; `add_deps` edits from
+the same positions, so `--fix` works wherever the help line offers it."""
 
 from __future__ import annotations
 
 import pytest
 
 from dvcflow.context import Context
-from dvcflow.dvc.yamledit import deps_keypath, editable
+from dvcflow.dvc.yamledit import add_deps, deps_keypath, editable
 from dvcflow.dvc.yamlio import PositionMap, load_yaml
 from dvcflow.rules.deps.analysis import analysis
 
@@ -68,3 +69,22 @@ def test_missing_dep_finding_does_not_parse_round_trip(repo: Repo) -> None:
         assert document is not None and document._roundtrip is None
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stages:\n  s:\n    cmd:\tpython a.py\n    deps:\n    - b.py\n",
+        "stages:\n  s:\n    cmd: python a.py\t# a tab before the comment\n    deps: [b.py]\n",
+        "stages:\n  s:\n    cmd: python a.py\n    deps:\n      - b.py\t\n",
+    ],
+)
+def test_a_file_only_libyaml_reads_is_edited_as_offered(text: str) -> None:
+    """Tabs that ruamel's round-trip parser refuses but DVC's libyaml reads: the help line
+    offers `--fix` (`editable`) and `add_deps` makes that edit, from the same positions."""
+    document = load_yaml(text)
+    assert document.roundtrip is None and editable(document.tree, "s")
+    edited = add_deps(text, "s", ["c.py"])
+    assert edited is not None
+    assert load_yaml(edited).data["stages"]["s"]["deps"] == ["b.py", "c.py"]
+    assert edited.count("\t") == text.count("\t")  # the tabs stay where they were

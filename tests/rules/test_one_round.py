@@ -145,6 +145,16 @@ def new_module_imported(repo: Repo) -> None:
     repo.add("src", "dvc.lock", "metrics.json", "plots")
 
 
+def module_imported_in_a_tabbed_pipeline(repo: Repo) -> None:
+    """A tab before a comment: libyaml (DVC's parser) reads it, ruamel's pure-Python
+    round-trip parser refuses it, so `--fix` must edit from the C parser's positions."""
+    edit(
+        repo, "dvc.yaml", "    cmd: python src/train.py\n", "    cmd: python src/train.py\t# fit\n"
+    )
+    new_module_imported(repo)
+    repo.add("dvc.yaml")
+
+
 def repro_but_only_params_staged(repo: Repo) -> None:
     edit(repo, "params.yaml", "epochs: 3", "epochs: 5")
     repo.dvc("repro", "-q")
@@ -195,6 +205,7 @@ SCENARIOS: dict[str, Callable[[Repo], None]] = {
     for f in (
         params_edited_without_repro,
         new_module_imported,
+        module_imported_in_a_tabbed_pipeline,
         repro_but_only_params_staged,
         data_added_without_repro,
         dvc_unpinned,
