@@ -10,7 +10,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from dvcflow.errors import DvcflowError
 
@@ -45,10 +45,17 @@ def _boolean(value: Any) -> bool:
     return isinstance(value, bool)
 
 
-class Option(NamedTuple):
+class Option:
     default: Any
     valid: Validator
     expected: str
+
+    __slots__ = ("default", "expected", "valid")
+
+    def __init__(self, default: Any, valid: Validator, expected: str) -> None:
+        self.default = default
+        self.valid = valid
+        self.expected = expected
 
 
 TOP_LEVEL: dict[str, Option] = {

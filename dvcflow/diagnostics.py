@@ -29,12 +29,19 @@ class Diagnostic(NamedTuple):
         return self.path
 
 
-class RuleId(NamedTuple):
+class RuleId:
     """A rule's identity; `at()` builds its findings so rules never repeat code or name."""
 
     code: str
     name: str
-    severity: Severity = "error"
+    severity: Severity
+
+    __slots__ = ("code", "name", "severity")
+
+    def __init__(self, code: str, name: str, severity: Severity = "error") -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
 
     def at(
         self,

@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
@@ -167,11 +166,17 @@ def findings(ctx: Context, rules: list[Rule]) -> list[Diagnostic]:
     return sorted(set(found))
 
 
-class Fixes(NamedTuple):
+class Fixes:
     """What `fix` wrote (`edits`, refusals included) and which fixed files it left unstaged."""
 
     edits: list[Edit]
     held: frozenset[str]  # with staging: fixed files that also held unstaged changes
+
+    __slots__ = ("edits", "held")
+
+    def __init__(self, edits: list[Edit], held: frozenset[str]) -> None:
+        self.edits = edits
+        self.held = held
 
     @property
     def written(self) -> list[str]:

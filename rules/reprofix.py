@@ -22,7 +22,6 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from typing import NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.dvc.dvcfiles import DvcFile, load_dvc_files
@@ -102,14 +101,30 @@ def graph(ctx: Context, view: View) -> StageGraph:
     return ctx.memo((graph, view), lambda: StageGraph(ctx, view))
 
 
-class ReproPlan(NamedTuple):
+class ReproPlan:
     """What re-runs (`targets`, as DVC addresses them) and what to stage after it."""
 
     first: tuple[Stage, ...]  # the stages whose inputs changed
     targets: tuple[str, ...]
     paths: tuple[str, ...]  # repo-relative
-    force: bool = False
-    before: str = ""  # a command to run first, from the project root (`dvc add data.csv`)
+    force: bool
+    before: str  # a command to run first, from the project root (`dvc add data.csv`)
+
+    __slots__ = ("before", "first", "force", "paths", "targets")
+
+    def __init__(
+        self,
+        first: tuple[Stage, ...],
+        targets: tuple[str, ...],
+        paths: tuple[str, ...],
+        force: bool = False,
+        before: str = "",
+    ) -> None:
+        self.first = first
+        self.targets = targets
+        self.paths = paths
+        self.force = force
+        self.before = before
 
     @property
     def command(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from dvcflow.dvc.schema import validate_dvc_file
 from dvcflow.dvc.yamlio import YamlDocument, YamlError, child, load_yaml, position
@@ -69,7 +69,7 @@ def is_dvc_file(path: str) -> bool:
     return name.endswith(DVC_FILE_SUFFIX) and name != DVC_FILE_SUFFIX and "/.dvc/" not in f"/{path}"
 
 
-class DvcFileProblem(NamedTuple):
+class DvcFileProblem:
     """Something that makes DVC refuse a `.dvc` file (reported by DVF105)."""
 
     path: str
@@ -77,10 +77,26 @@ class DvcFileProblem(NamedTuple):
     column: int
     message: str
 
+    __slots__ = ("column", "line", "message", "path")
 
-class _Loaded(NamedTuple):
+    def __init__(self, path: str, line: int, column: int, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+class _Loaded:
     dvc_file: DvcFile | None
     problems: Callable[[], list[DvcFileProblem]]  # located on first use (the parse's marks)
+
+    __slots__ = ("dvc_file", "problems")
+
+    def __init__(
+        self, dvc_file: DvcFile | None, problems: Callable[[], list[DvcFileProblem]]
+    ) -> None:
+        self.dvc_file = dvc_file
+        self.problems = problems
 
 
 def load_dvc_file(snapshot: Snapshot, path: str) -> DvcFile | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.errors import DvcflowError
@@ -149,11 +149,17 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-class FolderListing(NamedTuple):
+class FolderListing:
     """The files DVC would collect in a folder, relative to it; `blocked` if DVC would refuse."""
 
     files: tuple[str, ...]
-    blocked: str | None = None
+    blocked: str | None
+
+    __slots__ = ("blocked", "files")
+
+    def __init__(self, files: tuple[str, ...], blocked: str | None = None) -> None:
+        self.files = files
+        self.blocked = blocked
 
 
 def collect_folder(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from dvcflow.dvc.lock import LockFile, parse_lock
 from dvcflow.dvc.params import DEFAULT_PARAMS_FILE, read_params
@@ -142,15 +142,33 @@ class Stage:
         return normalize(posixpath.join(self.wdir, path))
 
 
-class Problem(NamedTuple):
+class Problem:
     """Something that makes DVC refuse a dvc.yaml or dvc.lock (reported as DVF105)."""
 
     path: str
     line: int
     column: int
     message: str
-    stage: str | None = None
-    fix: str | None = None
+    stage: str | None
+    fix: str | None
+
+    __slots__ = ("column", "fix", "line", "message", "path", "stage")
+
+    def __init__(
+        self,
+        path: str,
+        line: int,
+        column: int,
+        message: str,
+        stage: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+        self.stage = stage
+        self.fix = fix
 
 
 class Pipeline:

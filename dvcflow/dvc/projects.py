@@ -10,7 +10,7 @@ import posixpath
 import re
 import shlex
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, is_within
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # imported when a .dvcignore has a pattern (`dvc init` writes
     import pathspec
 
 
-class IgnoreProblem(NamedTuple):
+class IgnoreProblem:
     """A `.dvcignore` line DVC refuses: it stops every `dvc` command with "Invalid git pattern"."""
 
     path: str  # repo-relative path of the .dvcignore
@@ -27,6 +27,15 @@ class IgnoreProblem(NamedTuple):
     pattern: str  # the line as DVC reads it (stripped)
     message: str
     fix: str
+
+    __slots__ = ("fix", "line", "message", "path", "pattern")
+
+    def __init__(self, path: str, line: int, pattern: str, message: str, fix: str) -> None:
+        self.path = path
+        self.line = line
+        self.pattern = pattern
+        self.message = message
+        self.fix = fix
 
 
 class DvcProject:

@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 LEGACY = "md5-dos2unix"  # dvc.lock / .dvc entries without `hash: md5` (DVC 2.x)
 MODERN = "md5"
@@ -94,9 +94,15 @@ def _unquote(value: str) -> str:
     return value
 
 
-class RemoteConfig(NamedTuple):
+class RemoteConfig:
     default: str | None  # core.remote
     urls: dict[str, str]  # remote name -> URL (relative local paths resolved)
+
+    __slots__ = ("default", "urls")
+
+    def __init__(self, default: str | None, urls: dict[str, str]) -> None:
+        self.default = default
+        self.urls = urls
 
 
 def read_remotes(project_dir: Path) -> RemoteConfig:

@@ -8,14 +8,20 @@ caller can point at the line.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 KeyPath = tuple[str | int, ...]
 
 
-class SchemaProblem(NamedTuple):
+class SchemaProblem:
     message: str
     keypath: KeyPath
+
+    __slots__ = ("keypath", "message")
+
+    def __init__(self, message: str, keypath: KeyPath) -> None:
+        self.message = message
+        self.keypath = keypath
 
 
 Check = Callable[[Any, KeyPath], Iterator[SchemaProblem]]

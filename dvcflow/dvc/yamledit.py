@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -44,9 +44,15 @@ _RESERVED_PLAIN = frozenset(
 )
 
 
-class _Insert(NamedTuple):
+class _Insert:
     offset: int
     text: str
+
+    __slots__ = ("offset", "text")
+
+    def __init__(self, offset: int, text: str) -> None:
+        self.offset = offset
+        self.text = text
 
 
 def stage_body(tree: Any, definition: str) -> Any:

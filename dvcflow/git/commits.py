@@ -12,7 +12,6 @@ import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.repo import BlobReader, _git_env, run_git
@@ -23,13 +22,20 @@ REWRITE_FILES = ("rebase-merge/rewritten-list", "rebase-apply/rewritten")
 SEP = "\x1f"
 
 
-class GitDirs(NamedTuple):
+class GitDirs:
     root: Path  # the work tree
     git_dir: Path  # this worktree's git dir (rebase state lives here)
     common_dir: Path  # shared by all worktrees (the tag queue lives here)
 
+    __slots__ = ("common_dir", "git_dir", "root")
 
-class CommitFacts(NamedTuple):
+    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+
+
+class CommitFacts:
     sha: str
     parents: tuple[str, ...]
     parent_time: int | None  # newest committer time of the parents, seconds
@@ -37,6 +43,34 @@ class CommitFacts(NamedTuple):
     commit_time_iso: str
     branch: str | None
     lock_md5s: tuple[str, ...]  # md5 of each dvc.lock in the commit
+
+    __slots__ = (
+        "branch",
+        "commit_time",
+        "commit_time_iso",
+        "lock_md5s",
+        "parent_time",
+        "parents",
+        "sha",
+    )
+
+    def __init__(
+        self,
+        sha: str,
+        parents: tuple[str, ...],
+        parent_time: int | None,
+        commit_time: int,
+        commit_time_iso: str,
+        branch: str | None,
+        lock_md5s: tuple[str, ...],
+    ) -> None:
+        self.sha = sha
+        self.parents = parents
+        self.parent_time = parent_time
+        self.commit_time = commit_time
+        self.commit_time_iso = commit_time_iso
+        self.branch = branch
+        self.lock_md5s = lock_md5s
 
 
 def _text(raw: bytes) -> str:

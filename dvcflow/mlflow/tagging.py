@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from dvcflow.config import load_config
 from dvcflow.git.commits import (
@@ -49,15 +49,46 @@ JOIN_GRACE = 0.25  # seconds past the deadline for a worker to hand over its res
 RETRY_TIMEOUT = 30.0  # seconds a manual --retry allows by default (a post-commit hook: 2 s)
 
 
-class Options(NamedTuple):
-    commit: str | None = None
-    experiments: tuple[str, ...] = ()
-    tracking_uri: str | None = None
-    dry_run: bool = False
-    retry: bool = False
-    post_rewrite: bool = False
-    rewrite_command: str | None = None
-    timeout: float | None = None
+class Options:
+    commit: str | None
+    experiments: tuple[str, ...]
+    tracking_uri: str | None
+    dry_run: bool
+    retry: bool
+    post_rewrite: bool
+    rewrite_command: str | None
+    timeout: float | None
+
+    __slots__ = (
+        "commit",
+        "dry_run",
+        "experiments",
+        "post_rewrite",
+        "retry",
+        "rewrite_command",
+        "timeout",
+        "tracking_uri",
+    )
+
+    def __init__(
+        self,
+        commit: str | None = None,
+        experiments: tuple[str, ...] = (),
+        tracking_uri: str | None = None,
+        dry_run: bool = False,
+        retry: bool = False,
+        post_rewrite: bool = False,
+        rewrite_command: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.commit = commit
+        self.experiments = experiments
+        self.tracking_uri = tracking_uri
+        self.dry_run = dry_run
+        self.retry = retry
+        self.post_rewrite = post_rewrite
+        self.rewrite_command = rewrite_command
+        self.timeout = timeout
 
 
 def worker_left_running() -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO, cast
+from typing import TYPE_CHECKING, Protocol, TextIO, cast
 
 from dvcflow.diagnostics import Diagnostic
 from dvcflow.reporters.escape import Unencodable, encodable, printable, use_color
@@ -35,14 +35,30 @@ FORMATS: tuple[str, ...] = tuple(_MODULES)
 _NEEDS_DAG = frozenset({"markdown"})
 
 
-class Run(NamedTuple):
+class Run:
     """What a reporter is given: the findings and what the run knows beside them."""
 
     diagnostics: Sequence[Diagnostic]
-    color: bool = False
-    verbose: bool = False  # every finding listed, none grouped (text, markdown)
-    dag: Dag | None = None  # the pipelines' stages and links (formats in _NEEDS_DAG)
-    checked: Sequence[str] = ()  # the codes of the rules that ran (junit: a case each)
+    color: bool
+    verbose: bool  # every finding listed, none grouped (text, markdown)
+    dag: Dag | None  # the pipelines' stages and links (formats in _NEEDS_DAG)
+    checked: Sequence[str]  # the codes of the rules that ran (junit: a case each)
+
+    __slots__ = ("checked", "color", "dag", "diagnostics", "verbose")
+
+    def __init__(
+        self,
+        diagnostics: Sequence[Diagnostic],
+        color: bool = False,
+        verbose: bool = False,
+        dag: Dag | None = None,
+        checked: Sequence[str] = (),
+    ) -> None:
+        self.diagnostics = diagnostics
+        self.color = color
+        self.verbose = verbose
+        self.dag = dag
+        self.checked = checked
 
 
 class _Format(Protocol):

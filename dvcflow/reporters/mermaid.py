@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from dvcflow.reporters.dag import Dag
 from dvcflow.reporters.escape import printable
@@ -57,10 +56,17 @@ class Node:
         return next((k for k in KINDS if k in self.kinds), "other")
 
 
-class Flowchart(NamedTuple):
+class Flowchart:
     text: str
     note: str | None  # what a cut left out
     classes: tuple[str, ...]  # the highlight classes it uses (for a legend)
+
+    __slots__ = ("classes", "note", "text")
+
+    def __init__(self, text: str, note: str | None, classes: tuple[str, ...]) -> None:
+        self.text = text
+        self.note = note
+        self.classes = classes
 
 
 def flowchart(dag: Dag, flagged: Mapping[int, Iterable[str]]) -> Flowchart:

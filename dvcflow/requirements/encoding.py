@@ -16,7 +16,6 @@ from __future__ import annotations
 import codecs
 import re
 import sys
-from typing import NamedTuple
 
 from dvcflow.git.snapshot import Snapshot, UnreadableFile, normalize
 
@@ -37,13 +36,23 @@ _ORDERED = {
 _CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
 
 
-class PipText(NamedTuple):
+class PipText:
     """A requirements file's text as pip sees it, and how to write an edit of it back."""
 
     text: str
-    codec: str = "utf-8"  # encodes `text` (explicit byte order for UTF-16/32)
-    prefix: bytes = b""  # the byte-order marks before it, kept as they were
-    faithful: bool = True  # prefix + text in codec gives the file's bytes back exactly
+    codec: str  # encodes `text` (explicit byte order for UTF-16/32)
+    prefix: bytes  # the byte-order marks before it, kept as they were
+    faithful: bool  # prefix + text in codec gives the file's bytes back exactly
+
+    __slots__ = ("codec", "faithful", "prefix", "text")
+
+    def __init__(
+        self, text: str, codec: str = "utf-8", prefix: bytes = b"", faithful: bool = True
+    ) -> None:
+        self.text = text
+        self.codec = codec
+        self.prefix = prefix
+        self.faithful = faithful
 
     def encode(self, text: str) -> bytes | None:
         """`text` (an edit of this file) in this file's encoding, marks kept; None when that

@@ -91,14 +91,25 @@ class Declaration(NamedTuple):
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-class DeclProblem(NamedTuple):
+class DeclProblem:
     """A dependency file (or one line of it) that cannot be read."""
 
     path: str
     line: int
     column: int
     message: str
-    whole_file: bool = False  # nothing in the file could be read
+    whole_file: bool  # nothing in the file could be read
+
+    __slots__ = ("column", "line", "message", "path", "whole_file")
+
+    def __init__(
+        self, path: str, line: int, column: int, message: str, whole_file: bool = False
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+        self.whole_file = whole_file
 
 
 # -- PEP 440 (pip, PEP 621, Pipfile, setup.cfg) ------------------------------------------------

@@ -14,7 +14,6 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -110,10 +109,17 @@ def break_args_options(line: str) -> tuple[str, str]:
     return " ".join(args), ""
 
 
-class Include(NamedTuple):
+class Include:
     line: int
     target: str  # as written
     constraint: bool  # -c rather than -r
+
+    __slots__ = ("constraint", "line", "target")
+
+    def __init__(self, line: int, target: str, constraint: bool) -> None:
+        self.line = line
+        self.target = target
+        self.constraint = constraint
 
 
 class ParsedFile:

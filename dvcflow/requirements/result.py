@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from dvcflow.requirements.model import (
     Constraint,
@@ -117,13 +117,27 @@ def section_name(key: Key) -> str:
     return f"[{'.'.join(key[:-1])}].{key[-1]}" if len(key) > 1 else key[0]
 
 
-class KeySpec(NamedTuple):
+class KeySpec:
     """What a TOML dependency entry `name = spec` (Poetry, Pipfile, pixi) declares."""
 
     version: Any  # should be a string; anything else is a problem
-    extras: tuple[str, ...] = ()
-    marker: str | None = None
-    url: str | None = None
+    extras: tuple[str, ...]
+    marker: str | None
+    url: str | None
+
+    __slots__ = ("extras", "marker", "url", "version")
+
+    def __init__(
+        self,
+        version: Any,
+        extras: tuple[str, ...] = (),
+        marker: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.version = version
+        self.extras = extras
+        self.marker = marker
+        self.url = url
 
 
 def declare_key(

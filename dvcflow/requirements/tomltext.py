@@ -12,7 +12,7 @@ import copy
 import re
 import sys
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,10 +53,17 @@ def _unescape(body: str) -> str:
     return str(value)
 
 
-class Header(NamedTuple):
+class Header:
     line: int  # 1-based line of `[table]`; 0 for the implicit root table
     key: Key
     is_array: bool
+
+    __slots__ = ("is_array", "key", "line")
+
+    def __init__(self, line: int, key: Key, is_array: bool) -> None:
+        self.line = line
+        self.key = key
+        self.is_array = is_array
 
 
 class TomlText:
@@ -201,10 +208,17 @@ def replace_array_string(
     return None
 
 
-class _Token(NamedTuple):
+class _Token:
     kind: str  # "str", "comma", "other"
     start: int
     end: int
+
+    __slots__ = ("end", "kind", "start")
+
+    def __init__(self, kind: str, start: int, end: int) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
 
 
 def _array_tokens(text: str, open_at: int) -> tuple[list[_Token], int] | None:

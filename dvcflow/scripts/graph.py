@@ -41,7 +41,7 @@ DepKind = Literal["script", "import"]
 ReadText = Callable[[str], str]
 
 
-class Dependency(NamedTuple):
+class Dependency:
     """A local file a stage needs, and how it is reached from the stage's command.
 
     (A named tuple: a walk makes one per file reached, tens of thousands in a large graph.)
@@ -51,6 +51,14 @@ class Dependency(NamedTuple):
     chain: tuple[str, ...]  # entry script ... path
     kind: DepKind  # "script": run by the command (or a script it runs); "import": imported
     direct: bool  # imported by a script itself (not by another module)
+
+    __slots__ = ("chain", "direct", "kind", "path")
+
+    def __init__(self, path: str, chain: tuple[str, ...], kind: DepKind, direct: bool) -> None:
+        self.path = path
+        self.chain = chain
+        self.kind = kind
+        self.direct = direct
 
     @property
     def via(self) -> str:

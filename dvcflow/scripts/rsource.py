@@ -37,11 +37,19 @@ _MAX_CALL = 1000  # characters read for one call's arguments: longer is not a pa
 _MAX_LINES = 40  # lines a statement may continue over
 
 
-class RFiles(NamedTuple):
+class RFiles:
     """What R path expressions need of the snapshot."""
 
     is_file: Callable[[str], bool]
     files_under: Callable[[str], list[str]]
+
+    __slots__ = ("files_under", "is_file")
+
+    def __init__(
+        self, is_file: Callable[[str], bool], files_under: Callable[[str], list[str]]
+    ) -> None:
+        self.is_file = is_file
+        self.files_under = files_under
 
 
 class Sourced(NamedTuple):

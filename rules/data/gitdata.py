@@ -12,7 +12,6 @@ import posixpath
 import shlex
 import subprocess
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from dvcflow.context import Context
 from dvcflow.dvc.dvcfiles import is_dvc_file, load_dvc_file
@@ -21,12 +20,19 @@ from dvcflow.git.repo import _git_env
 from dvcflow.git.snapshot import is_within
 
 
-class TrackedOutput(NamedTuple):
+class TrackedOutput:
     """An output DVC caches, as the staged dvc.yaml or `.dvc` file declares it."""
 
     out: str  # repo-relative
     declared_in: str  # dvc.yaml or the .dvc file
     project: DvcProject
+
+    __slots__ = ("declared_in", "out", "project")
+
+    def __init__(self, out: str, declared_in: str, project: DvcProject) -> None:
+        self.out = out
+        self.declared_in = declared_in
+        self.project = project
 
 
 def tracked_outputs(ctx: Context) -> list[TrackedOutput]:

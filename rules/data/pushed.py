@@ -52,12 +52,23 @@ class Missing(NamedTuple):
     manifest_unknown: bool = False  # a directory whose manifest is not in the local cache
 
 
-class Unreachable(NamedTuple):
+class Unreachable:
     project: str
     remote: str | None  # None: no remote is configured
     url: str
     error: str
     outs: tuple[str, ...]
+
+    __slots__ = ("error", "outs", "project", "remote", "url")
+
+    def __init__(
+        self, project: str, remote: str | None, url: str, error: str, outs: tuple[str, ...]
+    ) -> None:
+        self.project = project
+        self.remote = remote
+        self.url = url
+        self.error = error
+        self.outs = outs
 
 
 class PushReport:

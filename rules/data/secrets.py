@@ -10,7 +10,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from dvcflow.git.snapshot import normalize
 
@@ -47,12 +46,23 @@ _USERINFO_PASSWORD = re.compile(r"^[A-Za-z][\w+.-]*://[^/@:]*:[^/@]+@")
 _KEY_LINE = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*?)\s*$")
 
 
-class Secret(NamedTuple):
+class Secret:
     line: int
     remote: str  # the remote's name ("" outside a remote section)
     key: str
     kind: str  # "value" | "url" | "file"
-    file: str | None = None  # for "file": the repo-relative path the option names
+    file: str | None  # for "file": the repo-relative path the option names
+
+    __slots__ = ("file", "key", "kind", "line", "remote")
+
+    def __init__(
+        self, line: int, remote: str, key: str, kind: str, file: str | None = None
+    ) -> None:
+        self.line = line
+        self.remote = remote
+        self.key = key
+        self.kind = kind
+        self.file = file
 
 
 def _value(raw: str) -> str:

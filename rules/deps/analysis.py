@@ -13,7 +13,7 @@ import posixpath
 import shlex
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic
@@ -296,7 +296,7 @@ class DepsAnalysis:
                 yield Unlisted(group, path, hits[0][1], label, self.insertion(group, path))
 
 
-class DepInsertion(NamedTuple):
+class DepInsertion:
     """A path to add under one stage definition's deps: the line shown and where it goes."""
 
     pipeline: str  # the dvc.yaml
@@ -306,8 +306,20 @@ class DepInsertion(NamedTuple):
     line: str  # `- path`, as a user would type it
     fixable: bool  # `--fix` can insert it (deps not built by `${...}`, one text for all)
 
+    __slots__ = ("definition", "dep", "fixable", "keypath", "line", "pipeline")
 
-class Unlisted(NamedTuple):
+    def __init__(
+        self, pipeline: str, definition: str, dep: str, keypath: str, line: str, fixable: bool
+    ) -> None:
+        self.pipeline = pipeline
+        self.definition = definition
+        self.dep = dep
+        self.keypath = keypath
+        self.line = line
+        self.fixable = fixable
+
+
+class Unlisted:
     """A file a stage definition needs that its deps do not list."""
 
     group: list[Stage]  # the instances of the definition
@@ -315,6 +327,22 @@ class Unlisted(NamedTuple):
     dependency: Dependency  # how the first instance reaches it (the chain)
     label: str  # `'train'` or `'train' (train@us, train@eu)`
     insertion: DepInsertion
+
+    __slots__ = ("dependency", "group", "insertion", "label", "path")
+
+    def __init__(
+        self,
+        group: list[Stage],
+        path: str,
+        dependency: Dependency,
+        label: str,
+        insertion: DepInsertion,
+    ) -> None:
+        self.group = group
+        self.path = path
+        self.dependency = dependency
+        self.label = label
+        self.insertion = insertion
 
 
 def changed_definitions(ctx: Context, pipeline: Pipeline) -> frozenset[str] | None:

@@ -33,7 +33,7 @@ up to date, `dvc repro` does nothing and the `git add` stages it).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -57,7 +57,7 @@ DEFAULT_ENABLED = True
 RULE = RuleId(CODE, NAME, SEVERITY)
 
 
-class ParamDiff(NamedTuple):
+class ParamDiff:
     """A declared param whose committed value is not the one dvc.lock records."""
 
     stage: Stage
@@ -67,6 +67,26 @@ class ParamDiff(NamedTuple):
     recorded: Any  # MISSING when dvc.lock lacks it
     line: int
     column: int
+
+    __slots__ = ("actual", "column", "decl", "key", "line", "recorded", "stage")
+
+    def __init__(
+        self,
+        stage: Stage,
+        decl: ParamDecl,
+        key: str | None,
+        actual: Any,
+        recorded: Any,
+        line: int,
+        column: int,
+    ) -> None:
+        self.stage = stage
+        self.decl = decl
+        self.key = key
+        self.actual = actual
+        self.recorded = recorded
+        self.line = line
+        self.column = column
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:

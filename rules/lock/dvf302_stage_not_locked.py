@@ -35,7 +35,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Iterator
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -74,7 +74,7 @@ DefinitionKind = Literal[
 ]
 
 
-class DefinitionDiff(NamedTuple):
+class DefinitionDiff:
     """A stage missing from dvc.lock or defined differently from its lock entry.
 
     `stale-*` kinds (dvc.lock keeps something dvc.yaml no longer declares) are warnings.
@@ -85,7 +85,25 @@ class DefinitionDiff(NamedTuple):
     target: str | None
     line: int
     column: int
-    recorded: Any = None
+    recorded: Any
+
+    __slots__ = ("column", "kind", "line", "recorded", "stage", "target")
+
+    def __init__(
+        self,
+        stage: Stage,
+        kind: DefinitionKind,
+        target: str | None,
+        line: int,
+        column: int,
+        recorded: Any = None,
+    ) -> None:
+        self.stage = stage
+        self.kind = kind
+        self.target = target
+        self.line = line
+        self.column = column
+        self.recorded = recorded
 
     @property
     def stale(self) -> bool:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Callable, Iterator
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from dvcflow.context import Context
 from dvcflow.diagnostics import Diagnostic, RuleId, Severity
@@ -54,7 +54,7 @@ _SHOWN_FILES = 3
 DepKind = Literal["file", "folder", "untracked", "dvc-file", "upstream", "absent"]
 
 
-class DepDiff(NamedTuple):
+class DepDiff:
     """A dep (or Git-tracked out) whose committed content is not what dvc.lock records."""
 
     stage: Stage
@@ -62,10 +62,44 @@ class DepDiff(NamedTuple):
     entry: LockEntry
     kind: DepKind
     actual: str  # the hash this commit has ("" when the commit lacks the file)
-    source: str | None = None  # the .dvc file, or the upstream stage's address
-    source_path: str | None = None  # repo path of the .dvc file or the upstream dvc.lock
-    untracked: tuple[str, ...] = ()  # untracked files that explain a folder mismatch
-    git_ignored: tuple[str, ...] = ()  # those of them Git ignores
+    source: str | None  # the .dvc file, or the upstream stage's address
+    source_path: str | None  # repo path of the .dvc file or the upstream dvc.lock
+    untracked: tuple[str, ...]  # untracked files that explain a folder mismatch
+    git_ignored: tuple[str, ...]  # those of them Git ignores
+
+    __slots__ = (
+        "actual",
+        "decl",
+        "entry",
+        "git_ignored",
+        "kind",
+        "source",
+        "source_path",
+        "stage",
+        "untracked",
+    )
+
+    def __init__(
+        self,
+        stage: Stage,
+        decl: PathDecl,
+        entry: LockEntry,
+        kind: DepKind,
+        actual: str,
+        source: str | None = None,
+        source_path: str | None = None,
+        untracked: tuple[str, ...] = (),
+        git_ignored: tuple[str, ...] = (),
+    ) -> None:
+        self.stage = stage
+        self.decl = decl
+        self.entry = entry
+        self.kind = kind
+        self.actual = actual
+        self.source = source
+        self.source_path = source_path
+        self.untracked = untracked
+        self.git_ignored = git_ignored
 
 
 Judge = Callable[[LockAnalysis, Stage, PathDecl, LockEntry], "DepDiff | None"]

@@ -13,7 +13,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from shlex import quote
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from dvcflow.diagnostics import Diagnostic, RuleId
 from dvcflow.errors import DvcflowError
@@ -38,9 +38,15 @@ if TYPE_CHECKING:
     from dvcflow.fixing import Edit
 
 
-class Finding(NamedTuple):
+class Finding:
     diagnostic: Diagnostic
-    edit: PlannedEdit | None = None
+    edit: PlannedEdit | None
+
+    __slots__ = ("diagnostic", "edit")
+
+    def __init__(self, diagnostic: Diagnostic, edit: PlannedEdit | None = None) -> None:
+        self.diagnostic = diagnostic
+        self.edit = edit
 
 
 # A rule's findings on one view of the repository: its policy (which packages, how named).

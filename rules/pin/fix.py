@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot
@@ -34,12 +34,28 @@ else:  # pragma: no cover
 Transform = Callable[[str], "str | None"]
 
 
-class PlannedEdit(NamedTuple):
+class PlannedEdit:
     path: str
     summary: str
     transform: Transform  # the file's text -> the fixed text, or None when unsure
-    creates: bool = False
-    pip_reads: bool = False  # a requirements file: decoded and written back as pip reads it
+    creates: bool
+    pip_reads: bool  # a requirements file: decoded and written back as pip reads it
+
+    __slots__ = ("creates", "path", "pip_reads", "summary", "transform")
+
+    def __init__(
+        self,
+        path: str,
+        summary: str,
+        transform: Transform,
+        creates: bool = False,
+        pip_reads: bool = False,
+    ) -> None:
+        self.path = path
+        self.summary = summary
+        self.transform = transform
+        self.creates = creates
+        self.pip_reads = pip_reads
 
 
 def plan_pin(decl: Declaration, version: str) -> PlannedEdit | None:

@@ -12,7 +12,7 @@ import posixpath
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from dvcflow.dvc.projects import discover_projects
 from dvcflow.errors import DvcflowError
@@ -173,9 +173,15 @@ def installed_version(package: str) -> str | None:
 # -- status ------------------------------------------------------------------------------------
 
 
-class PinStatus(NamedTuple):
+class PinStatus:
     package: str
     declarations: tuple[Declaration, ...]
+
+    __slots__ = ("declarations", "package")
+
+    def __init__(self, package: str, declarations: tuple[Declaration, ...]) -> None:
+        self.package = package
+        self.declarations = declarations
 
     @property
     def declared(self) -> list[Declaration]:
@@ -207,12 +213,21 @@ def status(decls: Declarations, package: str) -> PinStatus:
     return PinStatus(canonicalize_name(package), tuple(decls.of(package)))
 
 
-class Conflict(NamedTuple):
+class Conflict:
     """`declaration` disagrees with the pin `other`."""
 
     declaration: Declaration
     other: Declaration
     kind: Literal["pin", "lock", "range"]
+
+    __slots__ = ("declaration", "kind", "other")
+
+    def __init__(
+        self, declaration: Declaration, other: Declaration, kind: Literal["pin", "lock", "range"]
+    ) -> None:
+        self.declaration = declaration
+        self.other = other
+        self.kind = kind
 
 
 def _compatible(a: Declaration, b: Declaration) -> bool:
@@ -331,9 +346,15 @@ def _is_newest(pin: Declaration, others: list[Declaration]) -> bool:
     return same_version(pin.version or "", best)
 
 
-class Suggestion(NamedTuple):
+class Suggestion:
     version: str
     reason: str  # "the installed version", "the newest version pinned in the repository"
+
+    __slots__ = ("reason", "version")
+
+    def __init__(self, version: str, reason: str) -> None:
+        self.version = version
+        self.reason = reason
 
 
 def suggest(state: PinStatus) -> Suggestion | None:
@@ -415,12 +436,26 @@ def format_line(decl: Declaration, version: str) -> str:
 # -- where a missing pin goes ------------------------------------------------------------------
 
 
-class MainFile(NamedTuple):
+class MainFile:
     path: str
     line: int
     kind: Literal[
         "requirements", "pep621", "poetry", "pipfile", "pixi", "conda", "setup.cfg", "new"
     ]
+
+    __slots__ = ("kind", "line", "path")
+
+    def __init__(
+        self,
+        path: str,
+        line: int,
+        kind: Literal[
+            "requirements", "pep621", "poetry", "pipfile", "pixi", "conda", "setup.cfg", "new"
+        ],
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.kind = kind
 
     def entry(self, package: str, version: str) -> tuple[str, str]:
         """(the exact text to add for `package==version`, where it goes) in this file."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from dvcflow.dvc.status.model import Unsupported
 
@@ -20,13 +20,27 @@ if TYPE_CHECKING:
 _CACHE_KEYS = frozenset({"dir", "type", "protected", "slow_link_warning", "shared"})
 
 
-class DvcSettings(NamedTuple):
+class DvcSettings:
     """The few DVC config values the fast path depends on, merged like DVC's config levels."""
 
     project_dir: str  # absolute, real path of the project root
     cache_dir: str  # absolute
     site_cache_dir: str | None
-    hardlink_lock: bool = False
+    hardlink_lock: bool
+
+    __slots__ = ("cache_dir", "hardlink_lock", "project_dir", "site_cache_dir")
+
+    def __init__(
+        self,
+        project_dir: str,
+        cache_dir: str,
+        site_cache_dir: str | None,
+        hardlink_lock: bool = False,
+    ) -> None:
+        self.project_dir = project_dir
+        self.cache_dir = cache_dir
+        self.site_cache_dir = site_cache_dir
+        self.hardlink_lock = hardlink_lock
 
 
 def _config_dirs() -> tuple[str, str]:

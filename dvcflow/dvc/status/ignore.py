@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import NamedTuple
 
 from dvcflow.dvc.projects import DvcProject
 
 
-class _Pattern(NamedTuple):
+class _Pattern:
     folder: str  # the `.dvcignore`'s folder, repo-relative
     regex: re.Pattern[str]
     ignore: bool  # False: a `!` pattern
     dir_only: bool
+
+    __slots__ = ("dir_only", "folder", "ignore", "regex")
+
+    def __init__(self, folder: str, regex: re.Pattern[str], ignore: bool, dir_only: bool) -> None:
+        self.folder = folder
+        self.regex = regex
+        self.ignore = ignore
+        self.dir_only = dir_only
 
 
 class DvcIgnore:

@@ -4,7 +4,7 @@ files: every dep, params file and out with the hash the lock records."""
 from __future__ import annotations
 
 import posixpath
-from typing import Any, NamedTuple
+from typing import Any
 
 from dvcflow.dvc.dvcfiles import is_dvc_file
 from dvcflow.dvc.hashing import HashName
@@ -41,33 +41,96 @@ _DVC_FILE_KEYS = frozenset({"outs", "deps", "md5", "desc", "meta", "frozen"})
 _DVC_FILE_OUT_KEYS = _LOCK_ENTRY_KEYS | _OUT_FLAGS
 
 
-class EntryPlan(NamedTuple):
+class EntryPlan:
     """One dep or out to judge: where it is, how DVC prints it, what the lock recorded."""
 
     repo_path: str  # repo-relative; absolute for a file outside the Git work tree
     shown: str  # str(dep) as DVC prints it with the project root as cwd
     md5: str | None
     name: HashName
-    use_cache: bool = False
-    outside: bool = False  # outside the DVC project: no `.dvcignore`, files only
+    use_cache: bool
+    outside: bool  # outside the DVC project: no `.dvcignore`, files only
+
+    __slots__ = ("md5", "name", "outside", "repo_path", "shown", "use_cache")
+
+    def __init__(
+        self,
+        repo_path: str,
+        shown: str,
+        md5: str | None,
+        name: HashName,
+        use_cache: bool = False,
+        outside: bool = False,
+    ) -> None:
+        self.repo_path = repo_path
+        self.shown = shown
+        self.md5 = md5
+        self.name = name
+        self.use_cache = use_cache
+        self.outside = outside
 
 
-class ParamsPlan(NamedTuple):
+class ParamsPlan:
     repo_path: str
     shown: str
     keys: tuple[str, ...] | None
     locked: dict[str, Any] | None  # None: no lock values for this file (status "new")
 
+    __slots__ = ("keys", "locked", "repo_path", "shown")
 
-class StagePlan(NamedTuple):
+    def __init__(
+        self,
+        repo_path: str,
+        shown: str,
+        keys: tuple[str, ...] | None,
+        locked: dict[str, Any] | None,
+    ) -> None:
+        self.repo_path = repo_path
+        self.shown = shown
+        self.keys = keys
+        self.locked = locked
+
+
+class StagePlan:
     address: str
     deps: tuple[EntryPlan, ...]
     params: tuple[ParamsPlan, ...]
     outs: tuple[EntryPlan, ...]
-    frozen: bool = False
-    always_changed: bool = False
-    command_changed: bool = False
-    not_checked: str | None = None  # what needs the network and is left unchecked
+    frozen: bool
+    always_changed: bool
+    command_changed: bool
+    not_checked: str | None  # what needs the network and is left unchecked
+
+    __slots__ = (
+        "address",
+        "always_changed",
+        "command_changed",
+        "deps",
+        "frozen",
+        "not_checked",
+        "outs",
+        "params",
+    )
+
+    def __init__(
+        self,
+        address: str,
+        deps: tuple[EntryPlan, ...],
+        params: tuple[ParamsPlan, ...],
+        outs: tuple[EntryPlan, ...],
+        frozen: bool = False,
+        always_changed: bool = False,
+        command_changed: bool = False,
+        not_checked: str | None = None,
+    ) -> None:
+        self.address = address
+        self.deps = deps
+        self.params = params
+        self.outs = outs
+        self.frozen = frozen
+        self.always_changed = always_changed
+        self.command_changed = command_changed
+        self.not_checked = not_checked
 
 
 def is_url(path: str) -> bool:

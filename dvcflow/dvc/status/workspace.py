@@ -14,7 +14,7 @@ import posixpath
 import stat
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from dvcflow.dvc.hashing import DIR_SUFFIX, HashName, collect_folder, dir_md5, md5_of_chunks
 from dvcflow.dvc.params import parse_params
@@ -33,14 +33,26 @@ _HAS_INODES = os.name != "nt"
 CHUNK = 2**20
 
 
-class FileNode(NamedTuple):
+class FileNode:
     path: str  # absolute
     st: os.stat_result
 
+    __slots__ = ("path", "st")
 
-class DirNode(NamedTuple):
+    def __init__(self, path: str, st: os.stat_result) -> None:
+        self.path = path
+        self.st = st
+
+
+class DirNode:
     path: str  # absolute
     files: tuple[tuple[str, FileNode], ...]  # (relpath inside the folder, file)
+
+    __slots__ = ("files", "path")
+
+    def __init__(self, path: str, files: tuple[tuple[str, FileNode], ...]) -> None:
+        self.path = path
+        self.files = files
 
 
 Node = FileNode | DirNode | None  # None: absent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from dvcflow.dvc.templating.context import PRIMITIVES, Context, select, unwrap
 from dvcflow.dvc.templating.model import FOREACH_KWD, Keypath, TemplatingError, key_part
@@ -169,13 +169,27 @@ def _flatten(d: Mapping[Any, Any]) -> dict[str, Any]:
     return flat
 
 
-class ResolveOpts(NamedTuple):
+class ResolveOpts:
     """The arguments of Context.resolve: unwrap, skip_interpolation_checks, key, config."""
 
-    unwrap: bool = True
-    skip_checks: bool = False
-    key: str | None = None
-    config: Mapping[str, Any] | None = None
+    unwrap: bool
+    skip_checks: bool
+    key: str | None
+    config: Mapping[str, Any] | None
+
+    __slots__ = ("config", "key", "skip_checks", "unwrap")
+
+    def __init__(
+        self,
+        unwrap: bool = True,
+        skip_checks: bool = False,
+        key: str | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.unwrap = unwrap
+        self.skip_checks = skip_checks
+        self.key = key
+        self.config = config
 
 
 def resolve_str(ctx: Context, src: str, opts: ResolveOpts) -> Any:

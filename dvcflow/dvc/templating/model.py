@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 Keypath = tuple[str | int, ...]
 Origin = tuple[str, int, int]  # a repo-relative path, a 1-based line and column (0: unknown)
@@ -27,13 +27,23 @@ KEY = "key"
 MAX_GENERATED_STAGES = 10_000
 
 
-class ResolvedStage(NamedTuple):
+class ResolvedStage:
     """One stage as DVC's resolver returns it, `foreach`/`matrix` expanded, `vars` consumed."""
 
     name: str  # "train", "train@0", "train@us", "grid@a-1"
     definition: str  # the key under `stages:` it came from
     body: dict[str, Any]  # the resolved stage (plain data)
-    vars_files: tuple[str, ...] = ()  # repo-relative vars files read for it (incl. params.yaml)
+    vars_files: tuple[str, ...]  # repo-relative vars files read for it (incl. params.yaml)
+
+    __slots__ = ("body", "definition", "name", "vars_files")
+
+    def __init__(
+        self, name: str, definition: str, body: dict[str, Any], vars_files: tuple[str, ...] = ()
+    ) -> None:
+        self.name = name
+        self.definition = definition
+        self.body = body
+        self.vars_files = vars_files
 
 
 class TemplateError(Exception):
