@@ -22,7 +22,8 @@ of the command's own process, from GNU time; git subprocesses not included) and 
 their stages, modules or files). The post-commit MLflow hook is compared with the mlflow
 client by bench/bench_mlflow_tag.py (a local `mlflow server`), unless `--no-mlflow`.
 
-The tables are printed and written with a description of the machine to `--output`.
+The tables are printed and written with a description of the machine to `--output`; the
+`## ` sections of an existing output that this run does not write (bench/real.py's) are kept.
 `--quick` (1x only, 3 runs, no 2,000-module repository, no MLflow) takes a few minutes;
 the full run about half an hour on 2 cores. Not a test: timings depend on the machine.
 """
@@ -391,9 +392,27 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    args.output.write_text("\n".join(lines) + "\n")
+    args.output.write_text("\n".join([*lines, *kept_sections(args.output, lines)]) + "\n")
     print(f"\nwritten to {args.output}")
     return 0
+
+
+def kept_sections(output: Path, lines: list[str]) -> list[str]:
+    """The `## ` sections of the existing output that this run did not write (bench/real.py's
+    results; the MLflow section under `--quick` or `--no-mlflow`), in their order."""
+    if not output.exists():
+        return []
+    written = {line for line in lines if line.startswith("## ")}
+    kept: list[str] = []
+    keeping = False
+    for line in output.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            keeping = line not in written
+            if keeping:
+                kept.append("")
+        if keeping:
+            kept.append(line)
+    return kept
 
 
 def _one(spec: RepoSpec, scale: int, seed: int, runs: int, work: Path, *, keep: bool) -> Row:
