@@ -18,6 +18,7 @@ from dvcflow.dvc.projects import discover_projects
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, View, is_within
 from dvcflow.requirements.discover import Declarations, collect, file_kind, is_dependency_file
+from dvcflow.requirements.encoding import read_requirements
 from dvcflow.requirements.templates import is_template
 
 if TYPE_CHECKING:
@@ -138,11 +139,16 @@ def _in_scope(ctx: Context) -> bool:
 
 
 def _may_include(snapshot: Snapshot, path: str) -> bool:
-    """False if the file cannot include another (then it need not be parsed to know)."""
+    """False if the file cannot include another (then it need not be parsed to know): no
+    include option in its text, read as pip reads it (a UTF-16 requirements.txt), or no text
+    at all (a dangling symlink, a binary file: collect() would read nothing from it either)."""
     try:
-        text = snapshot.read_text(path)
+        if file_kind(path) == "requirements":
+            text = read_requirements(snapshot, path).text
+        else:
+            text = snapshot.read_text(path)
     except (DvcflowError, FileNotFoundError):
-        return True  # collect() says what it can read
+        return False
     return bool(_INCLUDE_HINT.search(text.removeprefix("\ufeff")))
 
 

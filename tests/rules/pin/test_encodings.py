@@ -84,3 +84,34 @@ def test_an_included_utf16_file_is_read_too(pin_repo: Repo) -> None:
     pin_repo.add()
     code, out = pin_repo.check("--all", "--select", "DVF401")
     assert code == 1 and "deps/base.txt:3:1: DVF401 dvc is declared as `dvc~=3.0`" in out, out
+
+
+def test_a_utf16_file_that_includes_brings_the_included_file_into_scope(pin_repo: Repo) -> None:
+    """Whether a commit concerns the pins reads a UTF-16 includer as pip does: its `-r` counts."""
+    includer = "-r deps/base.txt\r\npandas==2.2.3\r\n"
+    pin_repo.write("requirements.txt", ENCODINGS["utf-16-le twice marked"](includer))
+    pin_repo.write("deps/base.txt", "dvc>=3\n")
+    pin_repo.write("train.py", "print(1)\n")
+    pin_repo.add()
+    pin_repo.commit("base")
+    pin_repo.write("train.py", "print(2)\n")
+    pin_repo.add("train.py")
+    assert pin_repo.check("--select", "DVF401")[0] == 0  # the commit touches no pin
+    pin_repo.write("deps/base.txt", "dvc>=3\nnumpy\n")
+    pin_repo.add("deps/base.txt")
+    code, out = pin_repo.check("--select", "DVF401")
+    assert code == 1 and "deps/base.txt:1:1: DVF401" in out, out
+
+
+def test_a_dangling_requirements_link_leaves_a_script_commit_out_of_scope(pin_repo: Repo) -> None:
+    """As ccao-data/model-res-avm's python/requirements.txt -> ../requirements.txt (untracked)."""
+    pin_repo.write("python/requirements.txt", "")
+    (pin_repo.root / "python/requirements.txt").unlink()
+    (pin_repo.root / "python/requirements.txt").symlink_to("../requirements.txt")
+    pin_repo.write("requirements.txt", "dvc>=3\n")
+    pin_repo.write("train.py", "print(1)\n")
+    pin_repo.add("python/requirements.txt", "train.py")
+    pin_repo.commit("link")
+    pin_repo.write("train.py", "print(2)\n")
+    pin_repo.add("train.py")
+    assert pin_repo.check("--select", "DVF4")[0] == 0
