@@ -53,7 +53,9 @@ class StageGraph:
         self.stages = ctx.stages(view)
         self.producers = {out.repo_path: s for s in self.stages for out in s.outs}
         self.dvc_files: dict[str, DvcFile] = {
-            out.repo_path: f for f in load_dvc_files(ctx.snapshot(view)) for out in f.outs
+            out.repo_path: f
+            for f in load_dvc_files(ctx.snapshot(view), ctx.projects(view))
+            for out in f.outs
         }
         self.managed_under: dict[str, list[str]] = {}
         for path in [*self.producers, *self.dvc_files]:

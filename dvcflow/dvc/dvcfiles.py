@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dvcflow.dvc.schema import validate_dvc_file
 from dvcflow.dvc.yamlio import YamlDocument, YamlError, child, load_yaml, position
 from dvcflow.errors import DvcflowError
 from dvcflow.git.snapshot import Snapshot, normalize
+
+if TYPE_CHECKING:
+    from dvcflow.dvc.projects import ProjectMap
 
 DVC_FILE_SUFFIX = ".dvc"
 
@@ -231,10 +234,21 @@ def _out(raw: Any, wdir: str, line: Callable[[], int]) -> DvcFileOut | None:
     )
 
 
-def load_dvc_files(snapshot: Snapshot) -> list[DvcFile]:
-    """Every readable `.dvc` file in the view, sorted by path."""
-    found = (load_dvc_file(snapshot, p) for p in snapshot.files() if is_dvc_file(p))
+def load_dvc_files(snapshot: Snapshot, projects: ProjectMap) -> list[DvcFile]:
+    """Every readable `.dvc` file of the view that DVC reads, sorted by path: inside a DVC
+    project and not hidden by its `.dvcignore` (DVC collects its stages from the project's
+    tree; a repository holding `.dvc` files but no `.dvc/` folder is no DVC repository)."""
+    found = (
+        load_dvc_file(snapshot, path)
+        for path in snapshot.files()
+        if is_dvc_file(path) and _read_by_dvc(projects, path)
+    )
     return [f for f in found if f is not None]
+
+
+def _read_by_dvc(projects: ProjectMap, path: str) -> bool:
+    owner = projects.owner(path)
+    return owner is not None and not owner.is_ignored(path)
 
 
 def outs_by_path(dvc_files: list[DvcFile]) -> dict[str, tuple[DvcFile, DvcFileOut]]:

@@ -253,7 +253,9 @@ def _record(
     ctx = Context.from_cwd(before.root / before.cwd)
     try:
         pipelines = repro_pipelines(ctx, before.cwd)
-        versions = data_versions(pipelines, load_dvc_files(ctx.workspace))
+        versions = data_versions(
+            pipelines, load_dvc_files(ctx.workspace, ctx.projects("workspace"))
+        )
     finally:
         ctx.close()
     locks_after = {p: _file_md5(before.root / p) for p in lock_paths(pipelines)}

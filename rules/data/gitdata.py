@@ -53,8 +53,10 @@ def _tracked_outputs(ctx: Context) -> list[TrackedOutput]:
         if not is_dvc_file(path):
             continue
         project = projects.owner(path)
+        if project is None or project.is_ignored(path):
+            continue  # DVC reads no .dvc file outside a project (or one .dvcignore hides)
         dvc_file = load_dvc_file(ctx.staged, path)
-        if project is None or dvc_file is None or project.is_ignored(path):
+        if dvc_file is None:
             continue
         for out in dvc_file.outs:
             found.setdefault(out.repo_path, TrackedOutput(out.repo_path, path, project))

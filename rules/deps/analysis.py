@@ -212,7 +212,7 @@ class DepsAnalysis:
         for pipeline in self.ctx.pipelines("staged"):
             for stage in pipeline.stages:
                 paths.update(out.repo_path for out in stage.outs)
-        for dvc_file in load_dvc_files(self.snapshot):
+        for dvc_file in load_dvc_files(self.snapshot, self.ctx.projects("staged")):
             paths.update(out.repo_path for out in dvc_file.outs)
         return frozenset(paths)
 

@@ -121,7 +121,11 @@ class LockAnalysis:
 
     @cached_property
     def dvc_outs(self) -> dict[str, tuple[DvcFile, DvcFileOut]]:
-        return {out.repo_path: (f, out) for f in load_dvc_files(self.staged) for out in f.outs}
+        return {
+            out.repo_path: (f, out)
+            for f in load_dvc_files(self.staged, self.ctx.projects("staged"))
+            for out in f.outs
+        }
 
     @cached_property
     def graph(self) -> StageGraph:

@@ -153,16 +153,18 @@ def _may_include(snapshot: Snapshot, path: str) -> bool:
 
 
 def uses_dvc(ctx: Context) -> bool:
-    """Whether the repository holds a DVC project, a dvc.yaml or a .dvc file.
+    """Whether the repository holds a DVC project (a `.dvc/` folder), or a dvc.yaml or
+    dvc.lock that needs one.
 
-    Those inside a project template (`{{cookiecutter.repo_name}}/dvc.yaml`) belong to the
-    projects it generates, not to this repository.
+    `.dvc` files alone do not count: DVC reads none outside a project, and some repositories
+    keep data descriptions in that format for their own tools (owid/etl: 8,000 of them, no
+    `.dvc/` folder, no dvc dependency). Files inside a project template
+    (`{{cookiecutter.repo_name}}/dvc.yaml`) belong to the projects it generates.
     """
     if any(not is_template(p.root) for p in ctx.projects("staged").projects):
         return True
     return any(
-        (p.endswith(".dvc") or posixpath.basename(p) in ("dvc.yaml", "dvc.lock"))
-        and not is_template(p)
+        posixpath.basename(p) in ("dvc.yaml", "dvc.lock") and not is_template(p)
         for p in ctx.staged.files()
     )
 

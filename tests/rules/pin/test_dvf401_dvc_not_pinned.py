@@ -127,6 +127,21 @@ def test_repositories_without_dvc_are_not_checked(repo: Repo) -> None:
     assert code == 1 and len(codes(out, "DVF401")) == 1 and len(codes(out, "DVF403")) == 1
 
 
+def test_dvc_files_without_a_dvc_project_are_not_dvc_use(repo: Repo) -> None:
+    """As owid/etl: thousands of `.dvc` files read by its own tools, no `.dvc/` folder, no dvc
+    dependency. DVC reads none of them (`dvc status`: not inside a DVC repository)."""
+    repo.write("pyproject.toml", '[project]\nname = "etl"\ndependencies = ["pandas"]\n')
+    repo.write(
+        "snapshots/a.csv.dvc", "outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  path: a.csv\n"
+    )
+    repo.add()
+    assert repo.check("--all", "--select", "DVF4") == (0, "All checks passed.\n")
+    repo.write(".dvc/config", "")
+    repo.add()
+    code, out = repo.check("--all", "--select", "DVF4")
+    assert code == 1 and len(codes(out, "DVF401")) == 1
+
+
 @pytest.mark.slow  # `dvc init` alone takes seconds on a loaded machine
 def test_dvc_init_repository_with_poetry_range(dvc_repo: Repo) -> None:
     dvc_repo.write(
