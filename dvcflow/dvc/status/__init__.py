@@ -202,7 +202,8 @@ def _count_fast(report: StaleReport, project: DvcProject, fast: FastStatus) -> N
     for address, what in fast.not_checked.items():
         report.not_checked[_label(project, address)] = what
     for address, why in fast.handed.items():
-        report.handed_over[_label(project, address)] = why
+        # A `.dvc` file's reason starts with its own path: the label says it once.
+        report.handed_over[_label(project, address)] = why.removeprefix(f"{address}: ")
     report.engines[project.root] = "fast"
     if fast.handed:
         report.engines[project.root] = f"fast; dvc for {', '.join(fast.handed)}"
