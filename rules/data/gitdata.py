@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterable
 
 from dvcflow.context import Context
-from dvcflow.dvc.dvcfiles import is_dvc_file, load_dvc_file
+from dvcflow.dvc.dvcfiles import load_dvc_files
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.git.repo import _git_env
 from dvcflow.git.snapshot import is_within
@@ -49,17 +49,12 @@ def _tracked_outputs(ctx: Context) -> list[TrackedOutput]:
                     TrackedOutput(decl.repo_path, stage.pipeline.path, stage.pipeline.project),
                 )
     projects = ctx.projects("staged")
-    for path in ctx.staged.files():
-        if not is_dvc_file(path):
-            continue
-        project = projects.owner(path)
-        if project is None or project.is_ignored(path):
-            continue  # DVC reads no .dvc file outside a project (or one .dvcignore hides)
-        dvc_file = load_dvc_file(ctx.staged, path)
-        if dvc_file is None:
+    for dvc_file in load_dvc_files(ctx.staged, projects):
+        project = projects.owner(dvc_file.path)
+        if project is None:  # never: load_dvc_files reads only the files a project holds
             continue
         for out in dvc_file.outs:
-            found.setdefault(out.repo_path, TrackedOutput(out.repo_path, path, project))
+            found.setdefault(out.repo_path, TrackedOutput(out.repo_path, dvc_file.path, project))
     return sorted(found.values(), key=lambda o: o.out)
 
 
