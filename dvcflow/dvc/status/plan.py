@@ -7,7 +7,7 @@ import posixpath
 from typing import Any
 
 from dvcflow.dvc.dvcfiles import is_dvc_file
-from dvcflow.dvc.hashing import HashName
+from dvcflow.dvc.hashing import HashName, dir_md5
 from dvcflow.dvc.pipeline import ParamDecl, PathDecl, Stage
 from dvcflow.dvc.projects import DvcProject
 from dvcflow.dvc.status.ignore import DvcIgnore
@@ -245,6 +245,7 @@ class Planner:
         for raw in outs:
             if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
                 raise Unsupported(f"{path}: unusual output")
+            raw = _version_aware(raw, path)
             if set(raw) - _DVC_FILE_OUT_KEYS:
                 extra = sorted(set(raw) - _DVC_FILE_OUT_KEYS)[0]
                 raise Unsupported(f"{path}: output field {extra}")
@@ -290,6 +291,33 @@ def _outside_shown(path: str, root: str, full: str) -> str:
     if posixpath.isabs(path):
         return path
     return full if posixpath.isabs(full) else posixpath.join(root, full)
+
+
+def _version_aware(raw: dict[str, Any], path: str) -> dict[str, Any]:
+    """A `.dvc` output pushed to a version-aware remote, as the status reads it: `cloud` (the
+    remote's etags and version ids) takes no part, and a folder's `files` list stands for the
+    `.dir` hash DVC computes from it (`Output._compute_meta_hash_info_from_files`: the md5 of
+    Tree.as_bytes() of the listed relpaths and md5s, the same manifest as a cached folder's)."""
+    if "cloud" not in raw and "files" not in raw:
+        return raw
+    cloud = raw.get("cloud")
+    if isinstance(cloud, dict) and any(
+        isinstance(meta, dict) and "md5" in meta for meta in cloud.values()
+    ):  # merge_file_meta_from_cloud would take that md5 for the output's own
+        raise Unsupported(f"{path}: an md5 under `cloud`")
+    plain = {key: value for key, value in raw.items() if key not in ("cloud", "files")}
+    files = raw.get("files")
+    if not files:  # DVC computes nothing from an empty list either
+        return plain
+    if not isinstance(files, list) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("relpath"), str)
+        and isinstance(item.get("md5"), str)
+        for item in files
+    ):
+        raise Unsupported(f"{path}: a `files` entry without relpath and md5")
+    plain["md5"] = dir_md5((item["relpath"], item["md5"]) for item in files)
+    return plain
 
 
 def _lock_hash(raw: dict[str, Any] | None) -> tuple[str | None, HashName]:

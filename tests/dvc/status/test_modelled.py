@@ -7,6 +7,8 @@ that no stage was handed over to DVC.
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from ...conftest import Repo
@@ -231,3 +233,43 @@ def test_dvc_files_git_ignores_are_skipped_as_dvc_skips_them(dvc_repo: Repo) -> 
     dvc_repo.commit("data in an ignored folder")
     dvc_repo.write("raw/x.csv", "2\n")
     assert same_as_dvc(dvc_repo) == {}
+
+
+def _version_aware(repo: Repo, name: str, files: dict[str, str]) -> None:
+    """Rewrite `<name>.dvc` as `dvc push` to a version-aware remote leaves it: per-file
+    `files` entries with the remote's `cloud` versions instead of the folder's `.dir` md5."""
+    entries = "".join(
+        f"  - relpath: {rel}\n    md5: {hashlib.md5(text.encode()).hexdigest()}\n"
+        f"    size: {len(text)}\n    cloud:\n      store:\n        etag: 0a1b{i}\n"
+        f"        version_id: '{i}'\n"
+        for i, (rel, text) in enumerate(sorted(files.items()))
+    )
+    repo.write(f"{name}.dvc", f"outs:\n- hash: md5\n  path: {name}\n  files:\n{entries}")
+
+
+def test_outputs_of_a_version_aware_remote(dvc_repo: Repo) -> None:
+    """As 18kimn/asmr: `files` lists and `cloud` versions in `.dvc` files (a GCS bucket with
+    object versioning). The folder's hash is the one DVC computes from the list."""
+    files = {"a.csv": "1\n", "sub/b.csv": "2\n"}
+    for rel, text in files.items():
+        dvc_repo.write(f"d/{rel}", text)
+    dvc_repo.write("f.txt", "f\n")
+    dvc_repo.dvc("add", "-q", "d", "f.txt")
+    _version_aware(dvc_repo, "d", files)
+    text = dvc_repo.read("f.txt.dvc")
+    dvc_repo.write(
+        "f.txt.dvc",
+        text + "  cloud:\n    store:\n      etag: 0c1d7\n      version_id: '7'\n",
+        dedent=False,
+    )
+    dvc_repo.add()
+    dvc_repo.commit("version-aware outputs")
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("d/sub/b.csv", "3\n")
+    dvc_repo.write("f.txt", "g\n")
+    assert same_as_dvc(dvc_repo) == {
+        "d.dvc": [{"changed outs": {"d": "modified"}}],
+        "f.txt.dvc": [{"changed outs": {"f.txt": "modified"}}],
+    }
+    _version_aware(dvc_repo, "d", {**files, "sub/b.csv": "3\n"})  # listed, never cached
+    assert same_as_dvc(dvc_repo)["d.dvc"] == [{"changed outs": {"d": "not in cache"}}]
