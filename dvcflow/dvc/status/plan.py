@@ -324,6 +324,7 @@ def _lock_hash(raw: dict[str, Any] | None) -> tuple[str | None, HashName]:
     """The md5 and algorithm of a lock or `.dvc` entry (raw md5 or legacy dos2unix)."""
     if raw is None:
         return None, "md5"
+    raw = _version_aware(raw, "lock entry")
     extra = set(raw) - _LOCK_ENTRY_KEYS - _OUT_FLAGS
     if extra:
         raise Unsupported(f"lock entry field {sorted(extra)[0]}")

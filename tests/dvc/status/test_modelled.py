@@ -273,3 +273,38 @@ def test_outputs_of_a_version_aware_remote(dvc_repo: Repo) -> None:
     }
     _version_aware(dvc_repo, "d", {**files, "sub/b.csv": "3\n"})  # listed, never cached
     assert same_as_dvc(dvc_repo)["d.dvc"] == [{"changed outs": {"d": "not in cache"}}]
+
+
+def test_stage_outputs_of_a_version_aware_remote(dvc_repo: Repo) -> None:
+    """dvc.lock entries of a pipeline pushed to a version-aware remote (18kimn/asmr)."""
+    from ruamel.yaml import YAML
+
+    _stage(
+        dvc_repo,
+        """\
+        stages:
+          make:
+            cmd: python -c "import os; os.makedirs('d', exist_ok=True); open('d/a', 'w').write('1')"
+            outs:
+              - d
+        """,
+    )
+    yaml = YAML()
+    lock = yaml.load(dvc_repo.read("dvc.lock"))
+    out = lock["stages"]["make"]["outs"][0]
+    del out["md5"], out["size"], out["nfiles"]
+    out["files"] = [
+        {
+            "relpath": "a",
+            "md5": hashlib.md5(b"1").hexdigest(),
+            "size": 1,
+            "cloud": {"store": {"etag": "0a1b2", "version_id": "3"}},
+        }
+    ]
+    with open(dvc_repo.path("dvc.lock"), "w", encoding="utf-8") as handle:
+        yaml.dump(lock, handle)
+    dvc_repo.add()
+    dvc_repo.commit("version-aware lock")
+    assert same_as_dvc(dvc_repo) == {}
+    dvc_repo.write("d/a", "2")
+    assert same_as_dvc(dvc_repo) == {"make": [{"changed outs": {"d": "modified"}}]}
