@@ -110,15 +110,14 @@ def test_statistics_count_findings_and_say_which_engine_judged(linked: Repo) -> 
 
 
 def test_a_handed_over_dvc_file_is_named_once(dvc_repo: Repo) -> None:
-    """A `.dvc` file with a field the fast path does not model (a version-aware remote's
-    `cloud`, as 18kimn/asmr has): `--statistics` names the file once, then why."""
+    """A `.dvc` file with a field the fast path does not model (`fs_config`, which DVC passes
+    to the output's file system): `--statistics` names the file once, then why."""
     dvc_repo.write("data.csv", "a\n")
     dvc_repo.dvc("add", "-q", "data.csv")
-    text = dvc_repo.read("data.csv.dvc")
     dvc_repo.write(
-        "data.csv.dvc", text + "  cloud:\n    store:\n      version_id: v1\n", dedent=False
+        "data.csv.dvc", dvc_repo.read("data.csv.dvc") + "  fs_config: {}\n", dedent=False
     )
     dvc_repo.add()
     code, out = dvc_repo.check("--all", "--select", "DVF2", "--statistics")
     assert code == 0, out
-    assert "  handed to DVC: data.csv.dvc: output field cloud" in out.splitlines(), out
+    assert "  handed to DVC: data.csv.dvc: output field fs_config" in out.splitlines(), out
