@@ -37,6 +37,23 @@ def test_values_dvc_considers_equal_are_not_findings(project: Repo) -> None:
     assert assert_agrees(project) == {"train"}
 
 
+def test_a_section_tracked_whole_names_the_key_that_differs(project: Repo) -> None:
+    """`params: [train]` records the whole mapping; both values are cut short in the message,
+    so it also names the first nested key that differs (as in ccao-data/model-condo-avm)."""
+    set_line(project, "dvc.yaml", "      - train.lr\n      - train.epochs\n", "      - train\n")
+    project.dvc("repro", "-q")
+    project.add()
+    project.commit("track the train section whole")
+    set_line(project, "params.yaml", "epochs: 3", "epochs: 5")
+    project.add("params.yaml")
+    (found,) = errors(project)
+    assert found["message"] == (
+        'train is {"epochs": 5, "lr": 0.1} in this commit but dvc.lock records '
+        """{"epochs": 3, "lr": 0.1} for stage 'train' (train.epochs: 5 here, 3 in dvc.lock)"""
+    )
+    assert assert_agrees(project) == {"train"}
+
+
 @pytest.mark.slow
 def test_reproduced_but_only_params_staged(project: Repo) -> None:
     set_line(project, "params.yaml", "epochs: 3", "epochs: 5")
