@@ -32,7 +32,6 @@ up to date, `dvc repro` does nothing and the `git add` stages it).
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 from typing import Any
 
@@ -185,14 +184,14 @@ def _message(diff: ParamDiff) -> str:
         )
     return (
         f"{diff.key} is {show_value(diff.actual)} in this commit but {lock} records "
-        f"{show_value(diff.recorded)} for stage '{stage}'{_first_difference(diff.key, diff)}"
+        f"{show_value(diff.recorded)} for stage '{stage}'{_first_difference(diff)}"
     )
 
 
-def _first_difference(key: str, diff: ParamDiff) -> str:
+def _first_difference(diff: ParamDiff) -> str:
     """For a whole section tracked as one param (`cv`), the first nested key that differs,
     since both values are cut short in the message: ` (cv.folds: 9 here, 10 in dvc.lock)`."""
-    actual, recorded = diff.actual, diff.recorded
+    key, actual, recorded = str(diff.key), diff.actual, diff.recorded
     while isinstance(actual, dict) and isinstance(recorded, dict):
         differing = next(
             (
@@ -211,5 +210,4 @@ def _first_difference(key: str, diff: ParamDiff) -> str:
         )
     if key == diff.key:
         return ""
-    lock = posixpath.basename(lock_path(diff.stage.pipeline))
-    return f" ({key}: {show_value(actual)} here, {show_value(recorded)} in {lock})"
+    return f" ({key}: {show_value(actual)} here, {show_value(recorded)} in dvc.lock)"
